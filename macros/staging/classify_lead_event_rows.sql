@@ -1,0 +1,153 @@
+{% macro classify_lead_event_rows(
+    typed_relation,
+    source_table,
+    key_column,
+    timestamp_column,
+    columns,
+    extra_checks=[]
+) %}
+    {#-
+        Query shape shared by the staging base models of lead-level event
+        tables (activities, sales activities, status changes, opportunities).
+        Gives every raw row exactly one outcome: used (rejection_reason null)
+        or rejected with the first reason that applies, in this order:
+          erased, missing_key, duplicate, orphan_lead,
+          unparseable_timestamp, future_dated, then extra_checks in order.
+        Among rows sharing a key the copy with the earliest timestamp wins
+        (unparseable last). Rows of an erased lead keep no readable trace:
+        every column is nulled and only a one-way hash identifies the row.
+
+        typed_relation: CTE with the typed columns, the key, lead_id,
+            `<timestamp_column>` (timestamp) and `<timestamp_column>_text`
+            (the raw text, for the rejection detail).
+        columns: the typed columns to pass through (masked when erased);
+            they also break ties between copies, so the outcome never
+            depends on the order rows were loaded in.
+        extra_checks: list of {'reason': ..., 'condition': ..., 'detail': ...}
+            SQL for further reasons, checked after future_dated.
+    -#}
+    {%- set timestamp_text = timestamp_column ~ '_text' -%}
+    with
+
+    lead_versions as (
+        select
+            lead_id,
+            lead_key_hash,
+            rejection_reason
+        from {{ ref('base_crm__leads') }}
+    ),
+
+    live_leads as (
+        select lead_id
+        from lead_versions
+        where rejection_reason is null
+    ),
+
+    erased_leads as (
+        select distinct lead_key_hash
+        from lead_versions
+        where rejection_reason = 'erased'
+    ),
+
+    ranked as (
+        select
+            {{ typed_relation }}.*,
+            live_leads.lead_id is not null as is_live_lead,
+            case
+                when live_leads.lead_id is null
+                    and {{ typed_relation }}.lead_id is not null
+                    then {{ lead_scoring.pii_hash(typed_relation ~ '.lead_id') }}
+            end as unmatched_lead_key_hash,
+            row_number() over (
+                partition by {{ typed_relation }}.{{ key_column }}
+                order by
+                    {{ typed_relation }}.{{ timestamp_column }} asc nulls last
+                    {%- for column in columns %},
+                    {{ typed_relation }}.{{ column }} asc nulls last
+                    {%- endfor %}
+            ) as copy_rank
+        from {{ typed_relation }}
+        left join live_leads
+            on {{ typed_relation }}.lead_id = live_leads.lead_id
+    ),
+
+    classified as (
+        select
+            ranked.*,
+            case
+                when erased_leads.lead_key_hash is not null then 'erased'
+                when ranked.{{ key_column }} is null then 'missing_key'
+                when ranked.copy_rank > 1 then 'duplicate'
+                when not ranked.is_live_lead then 'orphan_lead'
+                when ranked.{{ timestamp_column }} is null
+                    then 'unparseable_timestamp'
+                when ranked.{{ timestamp_column }}
+                    > {{ lead_scoring.as_of_timestamp() }}
+                    then 'future_dated'
+                {%- for check in extra_checks %}
+                when {{ check.condition }} then '{{ check.reason }}'
+                {%- endfor %}
+            end as rejection_reason
+        from ranked
+        left join erased_leads
+            on ranked.unmatched_lead_key_hash = erased_leads.lead_key_hash
+    )
+
+    select
+        '{{ source_table }}' as source_table,
+        case
+            when rejection_reason = 'erased'
+                then {{ lead_scoring.pii_hash(
+                    dbt.concat([
+                        "coalesce(" ~ key_column ~ ", '')",
+                        "'#'",
+                        dbt.safe_cast('copy_rank', dbt.type_string()),
+                    ])
+                ) }}
+            when rejection_reason is not null
+                then {{ dbt.hash(dbt.concat([
+                    "'" ~ source_table ~ "#'",
+                    "coalesce(" ~ key_column ~ ", '')",
+                    "'#'",
+                    dbt.safe_cast('copy_rank', dbt.type_string()),
+                ])) }}
+        end as rejected_row_id,
+        case
+            when rejection_reason = 'erased' then null else {{ key_column }}
+        end as raw_key,
+        rejection_reason,
+        case rejection_reason
+            when 'erased' then 'the lead asked to be erased'
+            when 'missing_key' then '{{ key_column }} is blank'
+            when 'duplicate' then {{ dbt.concat([
+                "'re-delivered copy of " ~ key_column ~ " '",
+                key_column,
+                "'; the copy with the earliest " ~ timestamp_column
+                    ~ " is kept'",
+            ]) }}
+            when 'orphan_lead' then {{ dbt.concat([
+                "'lead_id '",
+                "coalesce(lead_id, '(blank)')",
+                "' is not a live lead'",
+            ]) }}
+            when 'unparseable_timestamp' then {{ dbt.concat([
+                "'" ~ timestamp_column ~ " '",
+                "coalesce(" ~ timestamp_text ~ ", '(blank)')",
+                "' is not a timestamp'",
+            ]) }}
+            when 'future_dated' then {{ dbt.concat([
+                "'" ~ timestamp_column ~ " '",
+                dbt.safe_cast(timestamp_column, dbt.type_string()),
+                "' is after as_of " ~ lead_scoring.as_of_text() ~ "'",
+            ]) }}
+            {%- for check in extra_checks %}
+            when '{{ check.reason }}' then {{ check.detail }}
+            {%- endfor %}
+        end as rejection_detail,
+        {%- for column in columns %}
+        case
+            when rejection_reason = 'erased' then null else {{ column }}
+        end as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from classified
+{% endmacro %}

@@ -1,0 +1,127 @@
+-- Every raw lead row, typed, with its outcome: the winning version of a live
+-- lead (rejection_reason null) or why it was not used. Rows of an erased lead
+-- are masked here already, so no relation built on top can leak them.
+
+with
+
+source as (
+    select * from {{ source('crm', 'leads') }}
+),
+
+typed as (
+    select
+        ----------  ids
+        {{ lead_scoring.clean_text('lead_id') }} as lead_id,
+        {{ lead_scoring.clean_text('campaign_id') }} as campaign_id,
+        {{ lead_scoring.clean_text('owner_id') }} as owner_id,
+
+        ----------  person (PII)
+        lower({{ lead_scoring.clean_text('email') }}) as email,
+        {{ lead_scoring.clean_text('first_name') }} as first_name,
+        {{ lead_scoring.clean_text('last_name') }} as last_name,
+
+        ----------  firmographics
+        {{ lead_scoring.clean_text('job_title') }} as job_title,
+        {{ lead_scoring.clean_text('company_name') }} as company_name,
+        lower({{ lead_scoring.clean_text('company_domain') }}) as company_domain,
+        {{ lead_scoring.to_number('employee_count') }} as employee_count,
+        {{ lead_scoring.clean_category('industry') }} as industry,
+        {{ lead_scoring.regexp_replace_all(
+            lead_scoring.clean_category('country'), '\\s+', ' '
+        ) }} as country_text,
+        {{ lead_scoring.to_number('annual_revenue') }} as annual_revenue,
+
+        ----------  marketing and intent
+        {{ lead_scoring.clean_category('lead_source') }} as lead_source,
+        {{ lead_scoring.to_boolean('is_decision_maker') }} as is_decision_maker,
+        {{ lead_scoring.clean_category('purchase_timeframe') }}
+            as purchase_timeframe,
+        {{ lead_scoring.to_boolean('email_opt_out') }} as has_opted_out_of_email,
+
+        ----------  timestamps and flags
+        {{ lead_scoring.to_timestamp_utc('created_at') }} as created_at,
+        {{ lead_scoring.to_timestamp_utc('updated_at') }} as updated_at,
+        coalesce({{ lead_scoring.to_boolean('is_deleted') }}, false)
+            as is_deleted
+    from source
+),
+
+ranked as (
+    select
+        *,
+        row_number() over lead_versions as version_rank,
+        first_value(is_deleted) over lead_versions as is_erased
+    from typed
+    window lead_versions as (
+        partition by lead_id
+        order by
+            updated_at desc nulls last,
+            is_deleted desc,
+            created_at desc nulls last,
+            email asc nulls last,
+            job_title asc nulls last,
+            company_name asc nulls last,
+            employee_count asc nulls last,
+            country_text asc nulls last,
+            lead_source asc nulls last,
+            owner_id asc nulls last
+    )
+),
+
+classified as (
+    select
+        *,
+        case
+            when lead_id is null then 'missing_key'
+            when is_erased then 'erased'
+            when version_rank > 1 then 'duplicate'
+        end as rejection_reason
+    from ranked
+),
+
+final as (
+    select
+        'leads' as source_table,
+        case
+            when rejection_reason = 'erased'
+                then {{ lead_scoring.pii_hash(dbt.concat([
+                    'lead_id',
+                    "'#'",
+                    dbt.safe_cast('version_rank', dbt.type_string()),
+                ])) }}
+            when rejection_reason is not null
+                then {{ dbt.hash(dbt.concat([
+                    "'leads#'",
+                    "coalesce(lead_id, '')",
+                    "'#'",
+                    dbt.safe_cast('version_rank', dbt.type_string()),
+                ])) }}
+        end as rejected_row_id,
+        case
+            when rejection_reason = 'erased'
+                then {{ lead_scoring.pii_hash('lead_id') }}
+        end as lead_key_hash,
+        case when rejection_reason = 'erased' then null else lead_id end
+            as raw_key,
+        rejection_reason,
+        case rejection_reason
+            when 'erased' then 'the lead asked to be erased'
+            when 'missing_key' then 'lead_id is blank'
+            when 'duplicate' then 'older version of the lead; the row with '
+                || 'the latest updated_at is kept'
+        end as rejection_detail,
+        {%- for column in [
+            'lead_id', 'campaign_id', 'owner_id', 'email', 'first_name',
+            'last_name', 'job_title', 'company_name', 'company_domain',
+            'employee_count', 'industry', 'country_text', 'annual_revenue',
+            'lead_source', 'is_decision_maker', 'purchase_timeframe',
+            'has_opted_out_of_email', 'created_at', 'updated_at', 'is_deleted',
+        ] %}
+        case
+            when rejection_reason = 'erased' then null else {{ column }}
+        end as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from classified
+)
+
+select * from final

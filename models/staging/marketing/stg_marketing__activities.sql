@@ -1,0 +1,52 @@
+-- One row per usable marketing activity, with the normalised activity type.
+-- Page views are re-typed by URL (pricing, product, careers pages) through
+-- the url_page_patterns seed; other page views stay page_view.
+
+with
+
+activities as (
+    select * from {{ ref('base_marketing__activities') }}
+    where rejection_reason is null
+),
+
+url_patterns as (
+    select * from {{ ref('url_page_patterns') }}
+),
+
+page_view_matches as (
+    select
+        activities.activity_id,
+        url_patterns.page_type,
+        row_number() over (
+            partition by activities.activity_id
+            order by
+                url_patterns.match_priority asc,
+                url_patterns.url_pattern asc
+        ) as match_rank
+    from activities
+    inner join url_patterns
+        on lower(activities.url) like {{ dbt.concat([
+            "'%'", 'lower(url_patterns.url_pattern)', "'%'",
+        ]) }}
+    where activities.activity_type = 'page_view'
+),
+
+final as (
+    select
+        activities.activity_id,
+        activities.lead_id,
+        coalesce(page_view_matches.page_type, activities.activity_type)
+            as activity_type,
+        activities.activity_type as source_activity_type,
+        activities.url,
+        activities.asset,
+        activities.campaign_id,
+        activities.occurred_at
+    from activities
+    left join page_view_matches
+        on
+            activities.activity_id = page_view_matches.activity_id
+            and page_view_matches.match_rank = 1
+)
+
+select * from final

@@ -1,0 +1,27 @@
+-- One row per usable spend row: day x lead source x campaign (blank campaign
+-- means spend at the level of the lead source).
+
+with
+
+spend as (
+    select * from {{ ref('base_marketing__spend') }}
+    where rejection_reason is null
+),
+
+final as (
+    select
+        {{ dbt.hash(dbt.concat([
+            dbt.safe_cast('spend_date', dbt.type_string()),
+            "'|'",
+            'lead_source',
+            "'|'",
+            "coalesce(campaign_id, '')",
+        ])) }} as spend_id,
+        spend_date,
+        lead_source,
+        campaign_id,
+        amount
+    from spend
+)
+
+select * from final
