@@ -25,12 +25,12 @@ rejected as (
 
 accounts as (
     {% for source_name, table_name, staged_model in tables %}
-    select
-        '{{ table_name }}' as source_table,
-        (select count(*) from {{ source(source_name, table_name) }})
-            as raw_rows,
-        (select count(*) from {{ ref(staged_model) }}) as used_rows
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ table_name }}' as source_table,
+            (select count(*) from {{ source(source_name, table_name) }})
+                as raw_rows,
+            (select count(*) from {{ ref(staged_model) }}) as used_rows
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 

@@ -144,10 +144,6 @@
             when '{{ check.reason }}' then {{ check.detail }}
             {%- endfor %}
         end as rejection_detail,
-        {%- for column in columns %}
-        case
-            when rejection_reason = 'erased' then null else {{ column }}
-        end as {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ lead_scoring.erasable_columns(columns) }}
     from classified
 {% endmacro %}

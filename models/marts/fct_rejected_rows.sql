@@ -2,9 +2,7 @@
 -- the reason. Together with the staged rows it accounts for every raw row.
 -- Rows of erased leads appear only as a one-way hash.
 
-with
-
-{% set base_models = [
+{%- set base_models = [
     'base_crm__leads',
     'base_marketing__activities',
     'base_crm__sales_activities',
@@ -13,29 +11,21 @@ with
     'base_marketing__spend',
 ] %}
 
-{% for base_model in base_models %}
-{{ base_model }} as (
-    select
-        rejected_row_id,
-        source_table,
-        raw_key,
-        {% if base_model in ['base_crm__leads', 'base_marketing__spend'] -%}
-            {{ 'raw_key' if base_model == 'base_crm__leads' else 'null' }}
-        {%- else -%}
-            lead_id
-        {%- endif %} as lead_id,
-        rejection_reason,
-        rejection_detail
-    from {{ ref(base_model) }}
-    where rejection_reason is not null
-),
-
-{% endfor %}
+with
 
 unioned as (
     {% for base_model in base_models %}
-    select * from {{ base_model }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            rejected_row_id,
+            source_table,
+            raw_key,
+            {{ 'null' if base_model == 'base_marketing__spend' else 'lead_id' }}
+                as lead_id,
+            rejection_reason,
+            rejection_detail
+        from {{ ref(base_model) }}
+        where rejection_reason is not null
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -44,9 +34,9 @@ final as (
         rejected_row_id,
         source_table,
         raw_key,
-        cast(lead_id as {{ dbt.type_string() }}) as lead_id,
         rejection_reason,
-        rejection_detail
+        rejection_detail,
+        cast(lead_id as {{ dbt.type_string() }}) as lead_id
     from unioned
 )
 

@@ -13,7 +13,7 @@ final as (
         opportunity_id,
         lead_id,
         created_at,
-        stage,
+        stage_name,
         amount,
         is_closed,
         is_won,

@@ -35,13 +35,13 @@ final as (
     select
         activities.activity_id,
         activities.lead_id,
-        coalesce(page_view_matches.page_type, activities.activity_type)
-            as activity_type,
         activities.activity_type as source_activity_type,
         activities.url,
         activities.asset,
         activities.campaign_id,
-        activities.occurred_at
+        activities.occurred_at,
+        coalesce(page_view_matches.page_type, activities.activity_type)
+            as activity_type
     from activities
     left join page_view_matches
         on

@@ -107,20 +107,16 @@ final as (
         case rejection_reason
             when 'erased' then 'the lead asked to be erased'
             when 'missing_key' then 'lead_id is blank'
-            when 'duplicate' then 'older version of the lead; the row with '
-                || 'the latest updated_at is kept'
+            when 'duplicate'
+                then 'older version; the latest updated_at is kept'
         end as rejection_detail,
-        {%- for column in [
+        {{ lead_scoring.erasable_columns([
             'lead_id', 'campaign_id', 'owner_id', 'email', 'first_name',
             'last_name', 'job_title', 'company_name', 'company_domain',
             'employee_count', 'industry', 'country_text', 'annual_revenue',
             'lead_source', 'is_decision_maker', 'purchase_timeframe',
             'has_opted_out_of_email', 'created_at', 'updated_at', 'is_deleted',
-        ] %}
-        case
-            when rejection_reason = 'erased' then null else {{ column }}
-        end as {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        ]) }}
     from classified
 )
 

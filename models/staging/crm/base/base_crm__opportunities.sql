@@ -13,7 +13,7 @@ typed as (
         {{ lead_scoring.clean_text('lead_id') }} as lead_id,
         {{ lead_scoring.to_timestamp_utc('created_at') }} as created_at,
         {{ lead_scoring.clean_text('created_at') }} as created_at_text,
-        {{ lead_scoring.clean_category('stage') }} as stage,
+        {{ lead_scoring.clean_category('stage') }} as stage_name,
         {{ lead_scoring.to_number('amount') }} as amount,
         coalesce({{ lead_scoring.to_boolean('is_closed') }}, false)
             as is_closed,
@@ -29,7 +29,7 @@ classified as (
         key_column='opportunity_id',
         timestamp_column='created_at',
         columns=[
-            'opportunity_id', 'lead_id', 'created_at', 'stage', 'amount',
+            'opportunity_id', 'lead_id', 'created_at', 'stage_name', 'amount',
             'is_closed', 'is_won', 'closed_at',
         ],
     ) }}

@@ -78,8 +78,8 @@ final as (
         rejection_reason,
         case rejection_reason
             when 'missing_key' then 'spend_date or lead_source is blank'
-            when 'duplicate' then 'second row for the same day, source and '
-                || 'campaign; the largest valid amount is kept'
+            when 'duplicate'
+                then 'same day, source and campaign; largest amount kept'
             when 'unparseable_timestamp' then {{ dbt.concat([
                 "'spend_date '", 'spend_date_text', "' is not a date'",
             ]) }}

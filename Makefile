@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make demo` and `make test`.
+# Everything is installed into .venv by the project itself.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR := warehouse/demo_raw
+DEMO_AS_OF := 2026-06-30 23:59:59
+DEMO_LEADS ?= 2000
+
+export LEAD_SCORING_DUCKDB_PATH ?= warehouse/lead_scoring.duckdb
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: setup demo test lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/lead-scoring generate --out $(DEMO_DIR) --leads $(DEMO_LEADS) \
+		--seed 42 --dirty-rate 0.05 --as-of "$(DEMO_AS_OF)"
+	$(BIN)/lead-scoring load --from $(DEMO_DIR)
+	$(BIN)/dbt build --vars '{as_of: "$(DEMO_AS_OF)"}'
+	$(BIN)/lead-scoring summary
+
+lint: $(STAMP)
+	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}'
+	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests analyses
+
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf warehouse target logs
