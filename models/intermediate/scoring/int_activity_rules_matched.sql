@@ -1,0 +1,68 @@
+-- One row per usable activity and activity rule (field activity_type) that
+-- matches it, with the rule's raw points. The type compared is the
+-- normalised (and URL-re-typed) activity_type; unknown types match only a
+-- rule that names them. Numeric operators never match an activity type.
+
+with
+
+activities as (
+    select * from {{ ref('stg_marketing__activities') }}
+),
+
+rules as (
+    select * from {{ ref('int_scoring_rules_validated') }}
+    where is_activity_rule
+),
+
+rule_values as (
+    select * from {{ ref('int_scoring_rule_values') }}
+    where field = 'activity_type'
+),
+
+equality_matches as (
+    select
+        activities.activity_id,
+        rule_values.rule_id
+    from activities
+    inner join rule_values
+        on activities.activity_type = rule_values.value_piece
+    where rule_values.operator in ('equals', 'in')
+),
+
+contains_matches as (
+    select
+        activities.activity_id,
+        rule_values.rule_id
+    from activities
+    inner join rule_values
+        on {{ dbt.position(
+            'rule_values.value_piece', 'activities.activity_type'
+        ) }} > 0
+    where rule_values.operator = 'contains'
+),
+
+matched as (
+    select * from equality_matches
+    union
+    select * from contains_matches
+),
+
+final as (
+    select
+        matched.activity_id,
+        activities.lead_id,
+        activities.occurred_at,
+        activities.activity_type,
+        matched.rule_id,
+        rules.category,
+        rules.points,
+        rules.max_points,
+        rules.decay_half_life_days
+    from matched
+    inner join activities
+        on matched.activity_id = activities.activity_id
+    inner join rules
+        on matched.rule_id = rules.rule_id
+)
+
+select * from final

@@ -1,0 +1,95 @@
+"""Shared helpers: build the dbt project into a throwaway DuckDB warehouse."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pytest
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from lead_scoring.contract import RAW_TABLES
+from lead_scoring.load import load
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+class Warehouse:
+    """A DuckDB file, raw tables loaded into it, and dbt runs against it."""
+
+    def __init__(self, root: Path, project_dir: Path = PROJECT_DIR) -> None:
+        self.root = root
+        self.project_dir = project_dir
+        self.path = root / "warehouse.duckdb"
+        self.raw_dir = root / "raw"
+
+    def with_seed(self, seed_name: str, csv_text: str) -> "Warehouse":
+        """Use a private copy of the project whose seed `seed_name` is replaced.
+
+        Lets a test build with its own scoring rules (or other seeds) without
+        touching the project's files.
+        """
+        copy = self.root / "project"
+        if not copy.exists():
+            shutil.copytree(
+                self.project_dir,
+                copy,
+                ignore=shutil.ignore_patterns(
+                    ".venv", ".git", "target", "logs", "warehouse", "python_tests",
+                    "src", "*.duckdb",
+                ),
+            )
+        (copy / "seeds" / f"{seed_name}.csv").write_text(csv_text)
+        self.project_dir = copy
+        return self
+
+    def write_raw(self, tables: dict[str, list[dict[str, Any]]]) -> None:
+        """Write CSV files for the six raw tables (missing ones empty) and load them."""
+        self.raw_dir.mkdir(parents=True, exist_ok=True)
+        for table, columns in RAW_TABLES.items():
+            with open(self.raw_dir / f"{table}.csv", "w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=columns)
+                writer.writeheader()
+                for row in tables.get(table, []):
+                    writer.writerow({column: row.get(column, "") for column in columns})
+        load(self.raw_dir, duckdb_path=str(self.path))
+
+    def dbt(self, *args: str, vars: dict[str, Any] | None = None) -> dbtRunnerResult:
+        """Run a dbt command against this warehouse; fail the test if it fails."""
+        result = self.dbt_raw(*args, vars=vars)
+        assert result.success, f"dbt {' '.join(args)} failed: {result.exception}"
+        return result
+
+    def dbt_raw(self, *args: str, vars: dict[str, Any] | None = None) -> dbtRunnerResult:
+        """Run a dbt command and return its result, successful or not."""
+        os.environ["LEAD_SCORING_DUCKDB_PATH"] = str(self.path)
+        cli_args = [
+            *args,
+            "--project-dir", str(self.project_dir),
+            "--profiles-dir", str(self.project_dir),
+            "--target-path", str(self.root / "target"),
+            "--log-path", str(self.root / "logs"),
+        ]
+        if vars:
+            cli_args += ["--vars", json.dumps(vars)]
+        return dbtRunner().invoke(cli_args)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
+        """Rows of a query against the built warehouse (read-only)."""
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            return connection.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    previous = os.environ.get("LEAD_SCORING_DUCKDB_PATH")
+    yield Warehouse(tmp_path)
+    if previous is None:
+        os.environ.pop("LEAD_SCORING_DUCKDB_PATH", None)
+    else:
+        os.environ["LEAD_SCORING_DUCKDB_PATH"] = previous
