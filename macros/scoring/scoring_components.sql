@@ -8,10 +8,9 @@
         dict: key, category, half_life_days (none = no decay), max_points
         (none = no cap), rule_ids. While dbt only parses, the list is empty.
     -#}
-    {%- if not execute -%}
-        {{- return([]) -}}
-    {%- endif -%}
-    {%- set relation = load_relation(ref('int_scoring_rules_validated')) -%}
+    {%- set relation = lead_scoring.load_built_relation(
+        ref('int_scoring_rules_validated')
+    ) -%}
     {%- if relation is none -%}
         {{- return([]) -}}
     {%- endif -%}

@@ -8,24 +8,23 @@
 -- Which starts are reached depends on the MQL moments before them, so the
 -- walk follows "next start" links. It does so by pointer doubling: after
 -- round m every start within 2^m links of the beginning is known, so
--- ceil(log2(starts per lead)) rounds of small joins suffice, on any engine.
+-- ceil(log2(starts per lead)) rounds of small joins suffice, on any engine
+-- (never fewer than 5: cheap, and safe when the count cannot be read).
 
-{%- set rounds = 1 %}
-{%- if execute %}
-    {%- set starts_relation = load_relation(
-        ref('int_lead_qualification_starts')
-    ) %}
-    {%- if starts_relation is not none %}
-        {%- set longest = run_query(
-            'select coalesce(max(start_index), 0) + 1 from '
-            ~ starts_relation
-        ).columns[0].values()[0] | int %}
-        {%- set ns = namespace(rounds=1) %}
-        {%- for _ in range(40) if 2 ** ns.rounds < longest %}
-            {%- set ns.rounds = ns.rounds + 1 %}
-        {%- endfor %}
-        {%- set rounds = ns.rounds %}
-    {%- endif %}
+{#- At least 5 rounds (32 starts per lead); more when the data has more. #}
+{%- set rounds = 5 %}
+{%- set starts_relation = lead_scoring.load_built_relation(
+    ref('int_lead_qualification_starts')
+) %}
+{%- if starts_relation is not none %}
+    {%- set longest = run_query(
+        'select coalesce(max(start_index), 0) + 1 from ' ~ starts_relation
+    ).columns[0].values()[0] | int %}
+    {%- set ns = namespace(rounds=5) %}
+    {%- for _ in range(40) if 2 ** ns.rounds < longest %}
+        {%- set ns.rounds = ns.rounds + 1 %}
+    {%- endfor %}
+    {%- set rounds = ns.rounds %}
 {%- endif %}
 
 with

@@ -2,26 +2,26 @@
 -- rule stops the run here, before any scoring, with one message naming each
 -- bad rule_id and its problem.
 
-{%- if execute %}
-    {%- set checked = load_relation(ref('int_scoring_rules_checked')) %}
-    {%- if checked is not none %}
-        {%- set problems = run_query(
-            'select rule_id, problem from ' ~ checked
-            ~ ' where problem is not null order by rule_id'
-        ) %}
-        {%- if problems.rows | length > 0 %}
-            {%- set lines = [] %}
-            {%- for row in problems.rows %}
-                {%- do lines.append(
-                    '  rule ' ~ (row[0] or '(blank rule_id)') ~ ': ' ~ row[1]
-                ) %}
-            {%- endfor %}
-            {{- exceptions.raise_compiler_error(
-                'seeds/scoring_rules.csv has ' ~ (lines | length)
-                ~ ' invalid active rule(s); fix them or set is_active to '
-                ~ 'false, then run dbt seed:\n' ~ (lines | join('\n'))
-            ) }}
-        {%- endif %}
+{%- set checked = lead_scoring.load_built_relation(
+    ref('int_scoring_rules_checked')
+) %}
+{%- if checked is not none %}
+    {%- set problems = run_query(
+        'select rule_id, problem from ' ~ checked
+        ~ ' where problem is not null order by rule_id'
+    ) %}
+    {%- if problems.rows | length > 0 %}
+        {%- set lines = [] %}
+        {%- for row in problems.rows %}
+            {%- do lines.append(
+                '  rule ' ~ (row[0] or '(blank rule_id)') ~ ': ' ~ row[1]
+            ) %}
+        {%- endfor %}
+        {{- exceptions.raise_compiler_error(
+            'seeds/scoring_rules.csv has ' ~ (lines | length)
+            ~ ' invalid active rule(s); fix them or set is_active to '
+            ~ 'false, then run dbt seed:\n' ~ (lines | join('\n'))
+        ) }}
     {%- endif %}
 {%- endif %}
 

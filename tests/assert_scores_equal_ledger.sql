@@ -1,0 +1,62 @@
+-- Every score in dim_leads can be recomputed from fct_score_ledger: per lead
+-- and rule, the counted decayed points summed and clipped to +-max_points,
+-- then added up by category. Returns the leads where any score differs by
+-- more than 1e-6.
+
+with
+
+ledger as (
+    select * from {{ ref('fct_score_ledger') }}
+    where is_counted_at_as_of
+),
+
+leads as (
+    select * from {{ ref('dim_leads') }}
+),
+
+rule_totals as (
+    select
+        lead_id,
+        rule_id,
+        category,
+        {{ lead_scoring.clip_points(
+            'sum(decayed_points_at_as_of)', 'max(max_points)'
+        ) }} as rule_points
+    from ledger
+    group by lead_id, rule_id, category
+),
+
+recomputed as (
+    select
+        lead_id,
+        sum(case when category = 'fit' then rule_points else 0 end)
+            as fit_score,
+        sum(case when category = 'engagement' then rule_points else 0 end)
+            as engagement_score,
+        sum(case when category = 'negative' then rule_points else 0 end)
+            as negative_score
+    from rule_totals
+    group by lead_id
+)
+
+select
+    leads.lead_id,
+    leads.fit_score,
+    recomputed.fit_score as ledger_fit_score,
+    leads.engagement_score,
+    recomputed.engagement_score as ledger_engagement_score,
+    leads.negative_score,
+    recomputed.negative_score as ledger_negative_score
+from leads
+left join recomputed
+    on leads.lead_id = recomputed.lead_id
+where
+    abs(leads.fit_score - coalesce(recomputed.fit_score, 0)) > 1e-6
+    or abs(leads.engagement_score - coalesce(recomputed.engagement_score, 0))
+    > 1e-6
+    or abs(leads.negative_score - coalesce(recomputed.negative_score, 0))
+    > 1e-6
+    or abs(
+        leads.lead_score
+        - leads.fit_score - leads.engagement_score - leads.negative_score
+    ) > 1e-6
