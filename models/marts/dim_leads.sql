@@ -32,11 +32,14 @@ final as (
         scores.negative_score,
         scores.lead_score,
         case
-            when {{ lead_scoring.round_to('scores.fit_score', 6) }}
+            when
+                {{ lead_scoring.round_to('scores.fit_score', 6) }}
                 >= {{ grade_edges[0] }} then 'A'
-            when {{ lead_scoring.round_to('scores.fit_score', 6) }}
+            when
+                {{ lead_scoring.round_to('scores.fit_score', 6) }}
                 >= {{ grade_edges[1] }} then 'B'
-            when {{ lead_scoring.round_to('scores.fit_score', 6) }}
+            when
+                {{ lead_scoring.round_to('scores.fit_score', 6) }}
                 >= {{ grade_edges[2] }} then 'C'
             else 'D'
         end as lead_grade,

@@ -19,8 +19,7 @@ unioned as (
             rejected_row_id,
             source_table,
             raw_key,
-            {{ 'null' if base_model == 'base_marketing__spend' else 'lead_id' }}
-                as lead_id,
+            {{ 'null' if base_model == 'base_marketing__spend' else 'lead_id' }},
             rejection_reason,
             rejection_detail
         from {{ ref(base_model) }}

@@ -1,5 +1,9 @@
 {{ config(materialized='table') }}
 
+-- The select lists below are generated from the rule file; linted without a
+-- built warehouse they render empty, so these layout rules cannot judge them.
+-- sqlfluff:exclude_rules:LT05,LT02,LT09,ST11
+
 -- Scores at every activity, for every moment points may count from: one row
 -- per (lead, start, activity at or after the start and before any
 -- disqualification). The scores at an activity count every activity of the
@@ -85,11 +89,11 @@ evaluated as (
             starts.lead_id = activities.lead_id
             and (
                 starts.start_at is null
-                or activities.occurred_at >= starts.start_at
+                or starts.start_at <= activities.occurred_at
             )
             and (
                 starts.disqualified_at is null
-                or activities.occurred_at < starts.disqualified_at
+                or starts.disqualified_at > activities.occurred_at
             )
     left join component_points
         on activities.activity_id = component_points.activity_id

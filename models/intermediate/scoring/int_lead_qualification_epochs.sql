@@ -47,7 +47,7 @@ following_starts as (
         on
             candidates.lead_id = starts.lead_id
             and starts.start_index > 0
-            and starts.start_at > candidates.qualified_at
+            and candidates.qualified_at < starts.start_at
     group by candidates.lead_id, candidates.start_index
 ),
 

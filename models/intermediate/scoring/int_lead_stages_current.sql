@@ -53,7 +53,7 @@ acceptances as (
     inner join status_changes
         on
             current_epochs.lead_id = status_changes.lead_id
-            and status_changes.changed_at > current_epochs.mql_at
+            and current_epochs.mql_at < status_changes.changed_at
     where
         current_epochs.recency_rank = 1
         and status_changes.status = 'sales_accepted'
@@ -83,6 +83,7 @@ engaged_leads as (
 final as (
     select
         leads.lead_id,
+        mql_moments.first_mql_at,
         case
             when disqualifications.lead_id is not null then 'disqualified'
             when opportunity_summaries.has_won_opportunity = 1
@@ -92,8 +93,7 @@ final as (
             when current_epochs.mql_at is not null then 'mql'
             when engaged_leads.lead_id is not null then 'lead'
             else 'subscriber'
-        end as lifecycle_stage,
-        mql_moments.first_mql_at
+        end as lifecycle_stage
     from leads
     left join current_epochs
         on
