@@ -62,7 +62,9 @@ class Warehouse:
     def dbt(self, *args: str, vars: dict[str, Any] | None = None) -> dbtRunnerResult:
         """Run a dbt command against this warehouse; fail the test if it fails."""
         result = self.dbt_raw(*args, vars=vars)
-        assert result.success, f"dbt {' '.join(args)} failed: {result.exception}"
+        assert result.success, (
+            f"dbt {' '.join(args)} failed: {failure_summary(result)}"
+        )
         return result
 
     def dbt_raw(self, *args: str, vars: dict[str, Any] | None = None) -> dbtRunnerResult:
@@ -80,9 +82,25 @@ class Warehouse:
         return dbtRunner().invoke(cli_args)
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
-        """Rows of a query against the built warehouse (read-only)."""
-        with duckdb.connect(str(self.path), read_only=True) as connection:
+        """Rows of a query against the built warehouse.
+
+        Opened with dbt-duckdb's configuration: the adapter keeps its own
+        connection to the file open in this process, and DuckDB refuses a
+        second one to the same file with a different configuration.
+        """
+        with duckdb.connect(str(self.path)) as connection:
             return connection.execute(sql, params or []).fetchall()
+
+
+def failure_summary(result: dbtRunnerResult) -> str:
+    """The exception, or each failed node with its message."""
+    if result.exception is not None:
+        return str(result.exception)
+    lines = []
+    for node_result in getattr(result.result, "results", None) or []:
+        if str(node_result.status).lower() in {"error", "fail", "runtimeerror"}:
+            lines.append(f"{node_result.node.unique_id}: {node_result.message}")
+    return "\n".join(lines) or "no failed node reported"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Warehouse
+from conftest import Warehouse, failure_summary
 
 AS_OF = "2025-06-30 00:00:00"
 
@@ -291,6 +291,7 @@ def test_as_of_moves_the_future_boundary(tmp_path: Path) -> None:
     warehouse.write_raw({"leads": [{**LEAD_DEFAULTS, "lead_id": "L1"}],
                          "activities": [RAW["activities"][5]]})
     warehouse.dbt("build", "--select", "+stg_marketing__activities",
+                  "--indirect-selection", "cautious",
                   vars={"as_of": "2030-01-01"})
     assert warehouse.query(
         "select activity_id from analytics.stg_marketing__activities"
@@ -302,6 +303,6 @@ def test_malformed_as_of_fails_with_a_clear_message(tmp_path: Path) -> None:
     warehouse.write_raw({})
     result = warehouse.dbt_raw("run", vars={"as_of": "2025-02-30"})
     assert not result.success
-    assert "as_of = '2025-02-30' is not a valid date and time" in str(
-        result.exception or result.result
+    assert "as_of = '2025-02-30' is not a valid date and time" in (
+        failure_summary(result)
     )
