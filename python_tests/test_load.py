@@ -1,0 +1,268 @@
+"""Tests of the raw loader (lead_scoring.load), the summary and the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+
+from lead_scoring.cli import main
+from lead_scoring.contract import RAW_TABLES
+from lead_scoring.generate import generate
+from lead_scoring.load import ENV_DUCKDB_PATH, LoadError, load
+from lead_scoring.summary import summary
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> tuple[Path, dict]:
+    """A small generated Parquet data set (do not modify: copy it)."""
+    folder = tmp_path_factory.mktemp("raw")
+    return folder, generate(folder, leads=200, activities_per_lead=5, seed=1)
+
+
+@pytest.fixture
+def folder(source, tmp_path) -> Path:
+    """A private copy of the generated data set."""
+    copy = tmp_path / "raw"
+    shutil.copytree(source[0], copy)
+    return copy
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    """Path of a fresh DuckDB file."""
+    return tmp_path / "warehouse" / "test.duckdb"
+
+
+def counts(path: Path, schema: str = "raw") -> dict[str, int]:
+    """Rows per raw table in a DuckDB file."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return {
+            table: connection.execute(
+                f"select count(*) from {schema}.{table}"
+            ).fetchone()[0]
+            for table in RAW_TABLES
+        }
+
+
+def columns(path: Path, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a raw table's columns."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+
+
+def to_csv(folder: Path, table: str) -> Path:
+    """Replace <table>.parquet with <table>.csv of the same rows."""
+    parquet = folder / f"{table}.parquet"
+    target = folder / f"{table}.csv"
+    pa_csv.write_csv(pq.read_table(parquet), target)
+    parquet.unlink()
+    return target
+
+
+def test_round_trip_counts_and_columns(source, db):
+    folder, manifest = source
+    progress: list[str] = []
+    rows = load(folder, duckdb_path=db, progress=progress.append)
+    assert rows == manifest["rows"]
+    assert counts(db) == manifest["rows"]
+    for table, names in RAW_TABLES.items():
+        assert columns(db, table) == [(name, "VARCHAR") for name in names]
+    assert any("loaded raw.activities" in line for line in progress)
+    with duckdb.connect(str(db), read_only=True) as connection:
+        loaded = connection.execute("select * from raw.leads order by all").fetchall()
+    written = pq.read_table(folder / "leads.parquet").to_pylist()
+    assert Counter(loaded) == Counter(tuple(row.values()) for row in written)
+
+
+def test_csv_with_junk_values_loads_as_text(folder, db):
+    path = to_csv(folder, "leads")
+    text = path.read_text().splitlines()
+    header = text[0].split(",")
+    position = header.index('"employee_count"')
+    first = text[1].split('","')
+    first[position] = "1,200"
+    text[1] = '","'.join(first)
+    text.append(
+        ",".join('"007"' if name == '"employee_count"' else '"x"' for name in header)
+    )
+    path.write_text("\n".join(text) + "\n")
+    load(folder, duckdb_path=db)
+    assert ("employee_count", "VARCHAR") in columns(db, "leads")
+    with duckdb.connect(str(db), read_only=True) as connection:
+        rows = connection.execute("select employee_count from raw.leads").fetchall()
+    values = {row[0] for row in rows}
+    assert {"1,200", "007"} <= values
+
+
+def test_header_names_match_case_insensitively_and_extras_are_kept(folder, db):
+    table = pq.read_table(folder / "opportunities.parquet")
+    renamed = table.rename_columns([f" {name.upper()} " for name in table.column_names])
+    renamed = renamed.append_column("Source_System", pa.array(["crm"] * len(table)))
+    (folder / "opportunities.parquet").unlink()
+    pa_csv.write_csv(renamed, folder / "opportunities.csv")
+    load(folder, duckdb_path=db)
+    names = [name for name, _ in columns(db, "opportunities")]
+    assert names == list(RAW_TABLES["opportunities"]) + ["Source_System"]
+    assert counts(db)["opportunities"] == len(table)
+
+
+def test_folder_of_parts_is_one_table(folder, db):
+    activities = pq.read_table(folder / "activities.parquet")
+    (folder / "activities.parquet").unlink()
+    parts = folder / "activities"
+    parts.mkdir()
+    half = len(activities) // 2
+    pq.write_table(activities.slice(0, half), parts / "part-00000.parquet")
+    pa_csv.write_csv(activities.slice(half), parts / "part-00001.csv")
+    (parts / "_SUCCESS").write_text("")
+    rows = load(folder, duckdb_path=db)
+    assert rows["activities"] == len(activities) == counts(db)["activities"]
+
+
+def test_missing_table_file_names_what_was_looked_for(folder, db):
+    (folder / "opportunities.parquet").unlink()
+    with pytest.raises(LoadError) as error:
+        load(folder, duckdb_path=db)
+    message = str(error.value)
+    assert "opportunities.parquet" in message and "opportunities.csv" in message
+    assert str(folder) in message
+    assert not db.exists()
+
+
+def test_missing_column_names_the_file_and_column(folder, db):
+    leads = pq.read_table(folder / "leads.parquet").drop_columns(["email", "owner_id"])
+    (folder / "leads.parquet").unlink()
+    pa_csv.write_csv(leads, folder / "leads.csv")
+    with pytest.raises(LoadError) as error:
+        load(folder, duckdb_path=db)
+    message = str(error.value)
+    assert str(folder / "leads.csv") in message
+    assert "email" in message and "owner_id" in message
+
+
+def test_corrupt_parquet_names_the_file(folder, db):
+    (folder / "activities.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
+    with pytest.raises(LoadError) as error:
+        load(folder, duckdb_path=db)
+    assert str(folder / "activities.parquet") in str(error.value)
+
+
+def test_two_files_for_one_table_are_ambiguous(folder, db):
+    pa_csv.write_csv(pq.read_table(folder / "leads.parquet"), folder / "leads.csv")
+    with pytest.raises(LoadError, match="ambiguous"):
+        load(folder, duckdb_path=db)
+
+
+def test_failed_load_leaves_existing_tables_unchanged(source, folder, db):
+    _, manifest = source
+    load(folder, duckdb_path=db)
+    before = counts(db)
+    # a data error found only while writing: a CSV row with too many fields,
+    # in the last table, after the other tables were already replaced
+    generate(folder / "other", leads=50, activities_per_lead=3, seed=9)
+    spend = to_csv(folder / "other", "marketing_spend")
+    with open(spend, "a") as handle:
+        handle.write('"2026-01-01","paid_search","cmp-ps-brand","1.00","extra"\n')
+    progress: list[str] = []
+    with pytest.raises(LoadError) as error:
+        load(folder / "other", duckdb_path=db, progress=progress.append)
+    assert "marketing_spend" in str(error.value)
+    assert any(line.startswith("loaded raw.leads") for line in progress)
+    assert counts(db) == before == manifest["rows"]
+    # a planning error (missing column) does not touch the tables either
+    (folder / "other" / "leads.parquet").unlink()
+    pa_csv.write_csv(pa.table({"lead_id": ["L1"]}), folder / "other" / "leads.csv")
+    with pytest.raises(LoadError):
+        load(folder / "other", duckdb_path=db, mode="append")
+    assert counts(db) == before
+
+
+def test_append_adds_rows(source, db):
+    folder, manifest = source
+    load(folder, duckdb_path=db)
+    added = load(folder, duckdb_path=db, mode="append")
+    assert added == manifest["rows"]
+    assert counts(db) == {table: 2 * rows for table, rows in manifest["rows"].items()}
+
+
+def test_append_needs_existing_tables(source, db):
+    with pytest.raises(LoadError, match="does not exist"):
+        load(source[0], duckdb_path=db, mode="append")
+
+
+def test_raw_schema_and_env_path(source, tmp_path, monkeypatch):
+    path = tmp_path / "from_env" / "w.duckdb"
+    monkeypatch.setenv(ENV_DUCKDB_PATH, str(path))
+    load(source[0], raw_schema="landing")
+    assert counts(path, schema="landing") == source[1]["rows"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"target": "postgres"}, "target postgres is not supported yet"),
+        ({"target": "spark"}, "target spark is not supported yet"),
+        ({"target": "oracle"}, "unknown target 'oracle'"),
+        ({"mode": "merge"}, "unknown mode 'merge'"),
+    ],
+)
+def test_unknown_target_or_mode(source, db, arguments, message):
+    with pytest.raises(LoadError, match=message):
+        load(source[0], duckdb_path=db, **arguments)
+
+
+def test_summary_reports_layers_and_rejections(source, db):
+    load(source[0], duckdb_path=db)
+    with duckdb.connect(str(db)) as connection:
+        connection.execute("create schema analytics")
+        connection.execute("create table analytics.stg_leads as select 1 as x")
+        connection.execute("create view analytics.base_leads as select 1 as x")
+        connection.execute("create table analytics.dim_leads as select 1 as x")
+        connection.execute(
+            "create table analytics.fct_rejected_rows as select * from (values "
+            "('activities', 'duplicate'), ('activities', 'duplicate'), "
+            "('leads', 'erased')) as t(source_table, rejection_reason)"
+        )
+    report = summary(db)
+    lines = report.splitlines()
+    activities = source[1]["rows"]["activities"]
+    assert any(line.split() == ["activities", f"{activities:,}"] for line in lines)
+    staging = lines.index("  staging")
+    assert lines[staging + 1].split() == ["base_leads", "1"]
+    assert lines[staging + 2].split() == ["stg_leads", "1"]
+    assert "  dimensions" in lines and "  facts" in lines
+    assert any(line.split() == ["activities", "/", "duplicate", "2"] for line in lines)
+    assert any(line.split() == ["total", "3"] for line in lines)
+
+
+def test_cli_generate_load_summary(tmp_path, capsys):
+    data, db_path = tmp_path / "data", tmp_path / "w.duckdb"
+    assert main(["generate", "--out", str(data), "--leads", "60",
+                 "--activities-per-lead", "3", "--format", "csv"]) == 0
+    assert (data / "leads.csv").exists()
+    assert main(["load", "--from", str(data), "--duckdb-path", str(db_path)]) == 0
+    assert main(["summary", "--duckdb-path", str(db_path)]) == 0
+    captured = capsys.readouterr()
+    assert "raw tables (schema raw)" in captured.out
+    assert "loaded raw.leads" in captured.err
+
+
+def test_cli_errors_exit_2_without_traceback(tmp_path, capsys):
+    assert main(["load", "--from", str(tmp_path / "nowhere"),
+                 "--duckdb-path", str(tmp_path / "w.duckdb")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: source folder")
+    assert "hint:" in error and "Traceback" not in error
+    assert main(["summary", "--duckdb-path", str(tmp_path / "none.duckdb")]) == 2
+    assert capsys.readouterr().err.startswith("error: no DuckDB warehouse")

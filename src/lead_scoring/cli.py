@@ -1,0 +1,177 @@
+"""The `lead-scoring` command: generate, load and summarise raw data.
+
+Results go to standard output, progress lines to standard error. Expected
+failures print `error: <message>` and a hint, and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from lead_scoring import __version__
+from lead_scoring.contract import RAW_TABLES
+from lead_scoring.errors import LeadScoringError
+
+EXIT_ERROR = 2
+
+
+def _progress(message: str) -> None:
+    """Print a progress line to standard error."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    """`generate`: write a synthetic raw data set."""
+    from lead_scoring.generate import generate
+
+    manifest = generate(
+        args.out,
+        leads=args.leads,
+        seed=args.seed,
+        dirty_rate=args.dirty_rate,
+        fmt=args.format,
+        as_of=args.as_of,
+        activities_per_lead=args.activities_per_lead,
+        progress=_progress,
+    )
+    print(f"wrote {len(manifest['rows'])} raw tables to {args.out}")
+    for table, rows in manifest["rows"].items():
+        rejected = sum(manifest["expected_rejections"][table].values())
+        print(f"  {table:<22} {rows:>12,} rows {rejected:>10,} expected rejections")
+    return 0
+
+
+def _run_load(args: argparse.Namespace) -> int:
+    """`load`: load a folder of raw files into the raw schema."""
+    from lead_scoring.load import load, resolve_duckdb_path
+
+    rows = load(
+        args.source_dir,
+        target=args.target,
+        raw_schema=args.raw_schema,
+        mode=args.mode,
+        duckdb_path=args.duckdb_path,
+        progress=_progress,
+    )
+    where = resolve_duckdb_path(args.duckdb_path)
+    verb = "appended to" if args.mode == "append" else "loaded into"
+    print(f"{verb} {args.raw_schema} in {where}")
+    for table, count in rows.items():
+        print(f"  {table:<22} {count:>12,} rows")
+    return 0
+
+
+def _run_summary(args: argparse.Namespace) -> int:
+    """`summary`: print the warehouse report."""
+    from lead_scoring.summary import summary
+
+    print(summary(args.duckdb_path, schema=args.schema, raw_schema=args.raw_schema))
+    return 0
+
+
+def _add_generate(commands) -> None:
+    """Arguments of `generate`."""
+    parser = commands.add_parser(
+        "generate",
+        help="write a deterministic synthetic raw data set",
+        description="Write the six raw tables plus _manifest.json, "
+        "_expected_rejections.csv and _expected_nulls.csv into a folder.",
+    )
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--leads", type=int, default=1000, help="number of leads")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (>= 0)")
+    parser.add_argument(
+        "--dirty-rate",
+        type=float,
+        default=0.05,
+        help="share of dirty rows per table, 0..0.5 (default 0.05)",
+    )
+    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument(
+        "--as-of",
+        default="2026-06-30 23:59:59",
+        help="UTC timestamp the data ends at (default 2026-06-30 23:59:59)",
+    )
+    parser.add_argument(
+        "--activities-per-lead",
+        type=float,
+        default=100,
+        help="mean marketing activities per lead (default 100)",
+    )
+    parser.set_defaults(handler=_run_generate)
+
+
+def _add_load(commands) -> None:
+    """Arguments of `load`."""
+    parser = commands.add_parser(
+        "load",
+        help="load a folder of raw files into the raw schema",
+        description="Load "
+        + ", ".join(RAW_TABLES)
+        + " from <table>.parquet, <table>.csv or a folder <table>/ of parts.",
+    )
+    parser.add_argument("--from", dest="source_dir", required=True, help="folder")
+    parser.add_argument("--target", default="duckdb", help="warehouse (duckdb)")
+    parser.add_argument("--mode", choices=("replace", "append"), default="replace")
+    parser.add_argument("--raw-schema", default="raw", help="schema (default raw)")
+    parser.add_argument(
+        "--duckdb-path",
+        help="DuckDB file (default $LEAD_SCORING_DUCKDB_PATH or "
+        "warehouse/lead_scoring.duckdb)",
+    )
+    parser.set_defaults(handler=_run_load)
+
+
+def _add_summary(commands) -> None:
+    """Arguments of `summary`."""
+    parser = commands.add_parser(
+        "summary", help="row counts and rejections of a built DuckDB warehouse"
+    )
+    parser.add_argument("--duckdb-path", help="DuckDB file (as for load)")
+    parser.add_argument("--schema", default="analytics", help="modelled schema")
+    parser.add_argument("--raw-schema", default="raw", help="raw schema")
+    parser.set_defaults(handler=_run_summary)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `lead-scoring` command."""
+    parser = argparse.ArgumentParser(
+        prog="lead-scoring",
+        description="Generate, load and summarise raw data of the lead_scoring "
+        "warehouse.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_generate(commands)
+    _add_load(commands)
+    _add_summary(commands)
+    return parser
+
+
+def _fail(message: str, hint: str | None) -> int:
+    """Print an expected error and what to do next; return the exit status."""
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except LeadScoringError as exc:
+        return _fail(str(exc), exc.hint)
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        return _fail(str(exc), "check the path, its permissions and free disk space")
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,23 @@
+"""Errors the command line reports as `error: ...` without a traceback."""
+
+from __future__ import annotations
+
+
+class LeadScoringError(Exception):
+    """An expected failure with a message for people and a hint what to do next."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class GenerateError(LeadScoringError, ValueError):
+    """Invalid arguments or an unusable output folder for the generator."""
+
+
+class LoadError(LeadScoringError):
+    """A raw folder that cannot be loaded; nothing was written."""
+
+
+class SummaryError(LeadScoringError):
+    """A warehouse that cannot be summarised."""

@@ -1,0 +1,433 @@
+"""Load a folder of raw files into the warehouse's raw schema.
+
+For every table of the source contract (`contract.RAW_TABLES`) the folder must
+hold `<table>.parquet`, `<table>.csv`, `<table>.csv.gz`, or a folder `<table>/`
+of such parts. Files whose names start with `_` or `.` are ignored (the
+generator's manifest and expectations). CSV files need a header row; every CSV
+column is read as text, so a bad value never fails a load; Parquet columns keep
+their types. Column names are matched to the contract case-insensitively after
+trimming, and extra columns are kept.
+
+Loading happens in two steps. Planning finds and inspects every file and checks
+the required columns; it writes nothing and is the same for every target. The
+target then writes all tables in one transaction, so a failure (a corrupt data
+page, a malformed CSV row, a locked database) leaves the previous raw tables as
+they were. Only DuckDB is implemented; PostgreSQL (COPY) and Spark are meant to
+be added as further `_load_<target>` functions in `_TARGET_LOADERS`.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from lead_scoring.contract import RAW_TABLES
+from lead_scoring.errors import LoadError
+
+__all__ = ["LoadError", "TablePlan", "SourceFile", "load", "plan_load"]
+
+Progress = Callable[[str], None]
+Connection = duckdb.DuckDBPyConnection
+
+MODES: tuple[str, ...] = ("replace", "append")
+PLANNED_TARGETS: tuple[str, ...] = ("postgres", "spark")
+ENV_DUCKDB_PATH = "LEAD_SCORING_DUCKDB_PATH"
+DEFAULT_DUCKDB_PATH = Path("warehouse") / "lead_scoring.duckdb"
+_SUFFIXES: tuple[tuple[str, str], ...] = (
+    (".parquet", "parquet"),
+    (".csv", "csv"),
+    (".csv.gz", "csv"),
+)
+
+
+def resolve_duckdb_path(duckdb_path: str | os.PathLike[str] | None) -> Path:
+    """The DuckDB file: the argument, else $LEAD_SCORING_DUCKDB_PATH, else default."""
+    if duckdb_path:
+        return Path(duckdb_path)
+    from_env = os.environ.get(ENV_DUCKDB_PATH, "").strip()
+    return Path(from_env) if from_env else DEFAULT_DUCKDB_PATH
+
+
+def quote_identifier(name: str) -> str:
+    """A SQL identifier in double quotes."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _normal(name: str) -> str:
+    """How column names are compared: trimmed, lower case."""
+    return name.strip().lower()
+
+
+# -------------------------------------------------------------------------- plans
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One readable file of a table and its columns as named in the file."""
+
+    path: Path
+    kind: str
+    columns: tuple[str, ...]
+
+    def reader(self) -> str:
+        """A DuckDB table function call reading this file."""
+        path = _quote_literal(str(self.path))
+        if self.kind == "parquet":
+            return f"read_parquet({path})"
+        types = ", ".join(
+            f"{_quote_literal(name)}: 'VARCHAR'" for name in self.columns
+        )
+        return (
+            f"read_csv({path}, auto_detect = false, header = true, "
+            f"columns = {{{types}}}, delim = ',', quote = '\"', escape = '\"', "
+            "allow_quoted_nulls = false)"
+        )
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """Everything needed to load one raw table, checked before writing."""
+
+    table: str
+    files: tuple[SourceFile, ...]
+    columns: tuple[str, ...]
+
+    def select_sql(self, target_names: dict[str, str] | None = None) -> str:
+        """One query over all files with columns renamed to the output names.
+
+        target_names maps normalised names to the names to write (for append,
+        the existing table's spelling); by default the plan's own names.
+        """
+        names = target_names or {_normal(name): name for name in self.columns}
+        parts = []
+        for source in self.files:
+            selected = ", ".join(
+                f"{quote_identifier(column)} as "
+                f"{quote_identifier(names[_normal(column)])}"
+                for column in source.columns
+            )
+            parts.append(f"select {selected} from {source.reader()}")
+        return "\nunion all by name\n".join(parts)
+
+    def describe(self) -> str:
+        """The files of this table, for messages."""
+        return ", ".join(str(source.path) for source in self.files)
+
+
+def _candidates(source_dir: Path, table: str) -> list[Path]:
+    """Existing files or folders that could hold a table."""
+    names = [table + suffix for suffix, _ in _SUFFIXES] + [table]
+    return [source_dir / name for name in names if (source_dir / name).exists()]
+
+
+def _kind_of(path: Path) -> str | None:
+    """'parquet' or 'csv' from a file name, None for anything else."""
+    name = path.name.lower()
+    for suffix, kind in sorted(_SUFFIXES, key=lambda item: -len(item[0])):
+        if name.endswith(suffix):
+            return kind
+    return None
+
+
+def _table_paths(source_dir: Path, table: str) -> list[tuple[Path, str]]:
+    """The files (with their kind) holding one table; LoadError if unclear."""
+    found = _candidates(source_dir, table)
+    looked_for = ", ".join([table + suffix for suffix, _ in _SUFFIXES] + [table + "/"])
+    if not found:
+        raise LoadError(
+            f"no file for table {table!r} in {source_dir} (looked for {looked_for})",
+            hint="export the table under one of these names",
+        )
+    if len(found) > 1:
+        names = ", ".join(path.name for path in found)
+        raise LoadError(
+            f"table {table!r} is ambiguous in {source_dir}: found {names}",
+            hint="keep exactly one of them",
+        )
+    path = found[0]
+    if not path.is_dir():
+        return [(path, _kind_of(path) or "csv")]
+    parts = [
+        (part, _kind_of(part))
+        for part in sorted(path.iterdir())
+        if part.is_file() and part.name[0] not in "_." and _kind_of(part)
+    ]
+    if not parts:
+        raise LoadError(
+            f"folder {path} holds no .parquet, .csv or .csv.gz parts",
+            hint="put the table's files in it or remove the folder",
+        )
+    return parts
+
+
+def _csv_header(path: Path) -> tuple[str, ...]:
+    """Column names from the header row of a CSV file."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            header = next(csv.reader(text), None)
+    except (OSError, UnicodeDecodeError, csv.Error, EOFError) as exc:
+        raise LoadError(
+            f"cannot read CSV file {path}: {exc}",
+            hint="check the file is UTF-8 CSV with a header row",
+        ) from exc
+    if not header or not any(name.strip() for name in header):
+        raise LoadError(
+            f"CSV file {path} has no header row",
+            hint="the first line must name the columns",
+        )
+    return tuple(header)
+
+
+def _parquet_columns(path: Path, connection: Connection) -> tuple[str, ...]:
+    """Column names of a Parquet file (reads only its footer)."""
+    query = f"describe select * from read_parquet({_quote_literal(str(path))})"
+    try:
+        return tuple(row[0] for row in connection.execute(query).fetchall())
+    except duckdb.Error as exc:
+        raise LoadError(
+            f"cannot read Parquet file {path}: {_first_line(exc)}",
+            hint="the file is corrupt or not Parquet; export it again",
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception message."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _inspect(path: Path, kind: str, connection: Connection) -> SourceFile:
+    """Read a file's column names; LoadError if unreadable or duplicated."""
+    columns = _csv_header(path) if kind == "csv" else _parquet_columns(path, connection)
+    seen: dict[str, str] = {}
+    for column in columns:
+        key = _normal(column)
+        if not key:
+            raise LoadError(
+                f"{path} has a column without a name",
+                hint="name every column in the header",
+            )
+        if key in seen:
+            raise LoadError(
+                f"{path} has column {column!r} twice (also as {seen[key]!r})",
+                hint="column names must be unique ignoring case and blanks",
+            )
+        seen[key] = column
+    return SourceFile(path, kind, tuple(columns))
+
+
+def _check_required(table: str, source: SourceFile) -> None:
+    """LoadError naming the file and the columns the contract needs but lacks."""
+    present = {_normal(column) for column in source.columns}
+    missing = [column for column in RAW_TABLES[table] if column not in present]
+    if missing:
+        raise LoadError(
+            f"{source.path} (table {table!r}) is missing required column(s): "
+            f"{', '.join(missing)}",
+            hint=f"table {table} needs columns {', '.join(RAW_TABLES[table])}",
+        )
+
+
+def _output_columns(table: str, sources: list[SourceFile]) -> tuple[str, ...]:
+    """Contract columns first, then extra columns in order of appearance."""
+    columns = list(RAW_TABLES[table])
+    seen = set(columns)
+    for source in sources:
+        for column in source.columns:
+            if _normal(column) not in seen:
+                seen.add(_normal(column))
+                columns.append(column.strip())
+    return tuple(columns)
+
+
+def plan_load(source_dir: str | os.PathLike[str]) -> list[TablePlan]:
+    """Find, inspect and check the files of every raw table; writes nothing."""
+    folder = Path(source_dir)
+    if not folder.is_dir():
+        raise LoadError(
+            f"source folder {folder} does not exist",
+            hint="pass the folder holding the raw files, e.g. one made by "
+            "`lead-scoring generate`",
+        )
+    plans = []
+    with duckdb.connect() as connection:
+        for table in RAW_TABLES:
+            sources = []
+            for path, kind in _table_paths(folder, table):
+                source = _inspect(path, kind, connection)
+                _check_required(table, source)
+                sources.append(source)
+            plans.append(
+                TablePlan(table, tuple(sources), _output_columns(table, sources))
+            )
+    return plans
+
+
+# ------------------------------------------------------------------------ targets
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Target-independent settings of one load."""
+
+    raw_schema: str
+    mode: str
+    duckdb_path: Path
+    progress: Progress
+
+
+def _connect(path: Path) -> Connection:
+    """Open (or create) the DuckDB file; LoadError if it is locked or broken."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(path))
+    except (duckdb.Error, OSError) as exc:
+        raise LoadError(
+            f"cannot open DuckDB database {path}: {_first_line(exc)}",
+            hint="close other programs using it (dbt, a notebook) or pass "
+            "--duckdb-path",
+        ) from exc
+
+
+def _existing_columns(
+    connection: Connection, schema: str, table: str
+) -> list[str] | None:
+    """Column names of an existing table, None if it does not exist."""
+    rows = connection.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return [row[0] for row in rows] or None
+
+
+def _append_targets(
+    connection: Connection, plans: list[TablePlan], schema: str
+) -> dict[str, dict[str, str]]:
+    """For append: the existing spelling of every column; LoadError if unfit."""
+    targets = {}
+    for plan in plans:
+        existing = _existing_columns(connection, schema, plan.table)
+        if existing is None:
+            raise LoadError(
+                f"table {schema}.{plan.table} does not exist, cannot append",
+                hint="load with --mode replace first",
+            )
+        spelled = {_normal(column): column for column in existing}
+        unknown = [name for name in plan.columns if _normal(name) not in spelled]
+        if unknown:
+            raise LoadError(
+                f"{plan.describe()}: column(s) {', '.join(unknown)} are not in "
+                f"{schema}.{plan.table}",
+                hint="drop those columns or load with --mode replace",
+            )
+        targets[plan.table] = spelled
+    return targets
+
+
+def _write_table(
+    connection: Connection,
+    plan: TablePlan,
+    options: LoadOptions,
+    names: dict[str, str] | None,
+) -> int:
+    """Write one table inside the open transaction; return rows written."""
+    target = f"{quote_identifier(options.raw_schema)}.{quote_identifier(plan.table)}"
+    if options.mode == "replace":
+        connection.execute(f"create or replace table {target} as\n{plan.select_sql()}")
+        return connection.execute(f"select count(*) from {target}").fetchone()[0]
+    result = connection.execute(
+        f"insert into {target} by name\n{plan.select_sql(names)}"
+    ).fetchone()
+    return int(result[0]) if result else 0
+
+
+def _load_duckdb(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]:
+    """Write every table into DuckDB in one transaction."""
+    connection = _connect(options.duckdb_path)
+    rows: dict[str, int] = {}
+    try:
+        names = {}
+        if options.mode == "append":
+            names = _append_targets(connection, plans, options.raw_schema)
+        connection.execute("begin transaction")
+        current = None
+        try:
+            schema = quote_identifier(options.raw_schema)
+            connection.execute(f"create schema if not exists {schema}")
+            for plan in plans:
+                current = plan
+                started = time.monotonic()
+                rows[plan.table] = _write_table(
+                    connection, plan, options, names.get(plan.table)
+                )
+                seconds = time.monotonic() - started
+                options.progress(
+                    f"loaded {options.raw_schema}.{plan.table}: "
+                    f"{rows[plan.table]:,} rows ({seconds:.1f}s)"
+                )
+            connection.execute("commit")
+        except duckdb.Error as exc:
+            connection.execute("rollback")
+            where = f" from {current.describe()}" if current else ""
+            table = f" table {current.table}" if current else ""
+            raise LoadError(
+                f"loading{table}{where} failed, nothing was written: "
+                f"{_first_line(exc)}",
+                hint="fix or re-export the file named above and load again",
+            ) from exc
+    finally:
+        connection.close()
+    return rows
+
+
+_TARGET_LOADERS: dict[str, Callable[[list[TablePlan], LoadOptions], dict[str, int]]]
+_TARGET_LOADERS = {"duckdb": _load_duckdb}
+
+
+def load(
+    source_dir: str | os.PathLike[str],
+    target: str = "duckdb",
+    raw_schema: str = "raw",
+    mode: str = "replace",
+    duckdb_path: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Load the six raw tables of source_dir; return rows written per table.
+
+    mode 'replace' recreates the tables, 'append' inserts by column name into
+    existing ones. Raises LoadError, and writes nothing, on any problem.
+    """
+    if target in PLANNED_TARGETS:
+        raise LoadError(
+            f"target {target} is not supported yet",
+            hint="use --target duckdb",
+        )
+    if target not in _TARGET_LOADERS:
+        known = ", ".join(list(_TARGET_LOADERS) + list(PLANNED_TARGETS))
+        raise LoadError(f"unknown target {target!r} (known: {known})")
+    if mode not in MODES:
+        raise LoadError(f"unknown mode {mode!r} (use {' or '.join(MODES)})")
+    if not raw_schema or not raw_schema.strip():
+        raise LoadError("raw schema name is empty")
+    report = progress or (lambda message: None)
+    started = time.monotonic()
+    plans = plan_load(source_dir)
+    files = sum(len(plan.files) for plan in plans)
+    report(f"checked {files} files in {source_dir} ({time.monotonic() - started:.1f}s)")
+    options = LoadOptions(raw_schema, mode, resolve_duckdb_path(duckdb_path), report)
+    return _TARGET_LOADERS[target](plans, options)
