@@ -231,7 +231,7 @@ def test_spend_outcomes(built: Warehouse) -> None:
         "2025-02-01|paid_search|C1": ["duplicate"],
         "2025-02-02|paid_search|C1": ["invalid_amount"],
         "2025-02-03||C1": ["missing_key"],
-        "2025-02-04|webinar|": ["duplicate"],
+        "2025-02-04|Webinar|": ["duplicate"],
         "someday|webinar|": ["unparseable_timestamp"],
     }
     assert built.query(

@@ -13,6 +13,7 @@ typed as (
         cast({{ lead_scoring.to_timestamp_utc('spend_date') }} as date)
             as spend_date,
         {{ lead_scoring.clean_category('lead_source') }} as lead_source,
+        {{ lead_scoring.clean_text('lead_source') }} as lead_source_text,
         lower({{ lead_scoring.clean_text('campaign_id') }}) as campaign_key,
         {{ lead_scoring.clean_text('campaign_id') }} as campaign_id,
         {{ lead_scoring.clean_text('amount') }} as amount_text,
@@ -26,7 +27,7 @@ ranked as (
         {{ dbt.concat([
             "coalesce(spend_date_text, '')",
             "'|'",
-            "coalesce(lead_source, '')",
+            "coalesce(lead_source_text, '')",
             "'|'",
             "coalesce(campaign_id, '')",
         ]) }} as raw_key,
