@@ -1,12 +1,14 @@
 -- One row per usable activity and activity rule (field activity_type) that
 -- matches it, with the rule's raw points. The type compared is the
--- normalised (and URL-re-typed) activity_type; unknown types match only a
--- rule that names them. Numeric operators never match an activity type.
+-- normalised (and URL-re-typed) activity_type. Unknown types (not in the
+-- activity_types seed) score 0, so they match no rule; numeric operators
+-- never match an activity type.
 
 with
 
 activities as (
     select * from {{ ref('stg_marketing__activities') }}
+    where is_known_type
 ),
 
 rules as (

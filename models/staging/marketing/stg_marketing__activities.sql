@@ -1,6 +1,7 @@
 -- One row per usable marketing activity, with the normalised activity type.
 -- Page views are re-typed by URL (pricing, product, careers pages) through
--- the url_page_patterns seed; other page views stay page_view.
+-- the url_page_patterns seed; other page views stay page_view. Types not in
+-- the activity_types seed are kept but flagged: they score 0.
 
 with
 
@@ -11,6 +12,10 @@ activities as (
 
 url_patterns as (
     select * from {{ ref('url_page_patterns') }}
+),
+
+known_types as (
+    select * from {{ ref('activity_types') }}
 ),
 
 page_view_matches as (
@@ -31,7 +36,7 @@ page_view_matches as (
     where activities.activity_type = 'page_view'
 ),
 
-final as (
+retyped as (
     select
         activities.activity_id,
         activities.lead_id,
@@ -47,6 +52,15 @@ final as (
         on
             activities.activity_id = page_view_matches.activity_id
             and page_view_matches.match_rank = 1
+),
+
+final as (
+    select
+        retyped.*,
+        known_types.activity_type is not null as is_known_type
+    from retyped
+    left join known_types
+        on retyped.activity_type = known_types.activity_type
 )
 
 select * from final
