@@ -55,3 +55,20 @@
         )
     end
 {%- endmacro %}
+
+
+{% macro median(expression) %}
+    {#- Median of a numeric expression (an aggregate; nulls ignored). -#}
+    {{- return(adapter.dispatch('median', 'lead_scoring')(expression)) -}}
+{% endmacro %}
+
+{% macro default__median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+
+{% macro safe_ratio(numerator, denominator) %}
+    {#- numerator / denominator as a double; null (not an error) when the
+        denominator is 0 or null. -#}
+    cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
+{%- endmacro %}

@@ -1,5 +1,6 @@
--- One row per usable opportunities record (see base_crm__opportunities for the
--- rows that were rejected and why).
+-- One row per usable opportunity (see base_crm__opportunities for the rows
+-- that were rejected and why), as known at var as_of: an opportunity closed
+-- after as_of is still open then.
 
 with
 
@@ -15,9 +16,14 @@ final as (
         created_at,
         stage_name,
         amount,
-        is_closed,
-        is_won,
-        closed_at
+        coalesce(closed_at <= {{ lead_scoring.as_of_timestamp() }}, true)
+        and is_closed as is_closed,
+        coalesce(closed_at <= {{ lead_scoring.as_of_timestamp() }}, true)
+        and is_won as is_won,
+        case
+            when closed_at <= {{ lead_scoring.as_of_timestamp() }}
+                then closed_at
+        end as closed_at
     from opportunities
 )
 
