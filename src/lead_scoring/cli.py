@@ -46,22 +46,41 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 def _run_load(args: argparse.Namespace) -> int:
     """`load`: load a folder of raw files into the raw schema."""
-    from lead_scoring.load import load, resolve_duckdb_path
+    import json
+    import tempfile
 
-    rows = load(
-        args.source_dir,
-        target=args.target,
-        raw_schema=args.raw_schema,
-        mode=args.mode,
-        duckdb_path=args.duckdb_path,
-        progress=_progress,
-    )
+    from lead_scoring.load import resolve_duckdb_path
+
+    source_dir = args.source_dir
+    with tempfile.TemporaryDirectory(prefix="lead-scoring-map-") as mapped:
+        if args.mapping == "olist":
+            from lead_scoring.olist import OLIST_VARS, olist_to_raw
+
+            _progress(f"mapping the Olist data set in {source_dir} onto the contract")
+            olist_to_raw(source_dir, mapped)
+            source_dir = mapped
+            _progress(f"build it with: dbt build --vars '{json.dumps(OLIST_VARS)}'")
+        rows = _load_rows(args, source_dir)
     where = resolve_duckdb_path(args.duckdb_path)
     verb = "appended to" if args.mode == "append" else "loaded into"
     print(f"{verb} {args.raw_schema} in {where}")
     for table, count in rows.items():
         print(f"  {table:<22} {count:>12,} rows")
     return 0
+
+
+def _load_rows(args: argparse.Namespace, source_dir: str) -> dict[str, int]:
+    """Run the loader with the command's options."""
+    from lead_scoring.load import load
+
+    return load(
+        source_dir,
+        target=args.target,
+        raw_schema=args.raw_schema,
+        mode=args.mode,
+        duckdb_path=args.duckdb_path,
+        progress=_progress,
+    )
 
 
 def _run_summary(args: argparse.Namespace) -> int:
@@ -121,6 +140,14 @@ def _add_load(commands) -> None:
         "--duckdb-path",
         help="DuckDB file (default $LEAD_SCORING_DUCKDB_PATH or "
         "warehouse/lead_scoring.duckdb)",
+    )
+    parser.add_argument(
+        "--mapping",
+        choices=("contract", "olist"),
+        default="contract",
+        help="contract: files already in the source contract (default); "
+        "olist: the public Olist marketing-funnel CSVs, mapped onto it "
+        "(see lead_scoring/olist.py)",
     )
     parser.set_defaults(handler=_run_load)
 
