@@ -1,0 +1,80 @@
+"""Configuration errors stop a run before any model is built, clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import Warehouse, failure_summary
+
+
+def built_relations(warehouse: Warehouse) -> set[str]:
+    return {
+        name for (name,) in warehouse.query(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'analytics'"
+        )
+    }
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> Warehouse:
+    warehouse = Warehouse(tmp_path)
+    warehouse.write_raw({})
+    return warehouse
+
+
+@pytest.mark.parametrize(
+    ("bad_vars", "message"),
+    [
+        ({"mql_score_threshold": -5},
+         "var mql_score_threshold = -5 must be a number >= 0"),
+        ({"mql_score_threshold": "seventy"},
+         "var mql_score_threshold = seventy must be a number >= 0"),
+        ({"mql_min_fit_score": True}, "var mql_min_fit_score = True must be a number"),
+        ({"fast_track_activity_types": ["demo_request", "Chat"]},
+         "var fast_track_activity_types names 'Chat', which is not an activity type"),
+        ({"lead_grade_fit_edges": [10, 20, 30]},
+         "var lead_grade_fit_edges = [10, 20, 30] must be in decreasing order"),
+        ({"speed_to_lead_sla_minutes": 0},
+         "var speed_to_lead_sla_minutes = 0 must be a number > 0"),
+        ({"backtest_thresholds": [50, "x"]},
+         "var backtest_thresholds has 'x', not a number"),
+        ({"as_of": "yesterday"}, "var as_of = 'yesterday' is not in the form"),
+    ],
+)
+def test_bad_var_stops_the_run(loaded: Warehouse, bad_vars: dict, message: str) -> None:
+    result = loaded.dbt_raw("build", vars={"as_of": "2025-01-01", **bad_vars})
+    assert not result.success
+    assert message in failure_summary(result)
+    assert built_relations(loaded) == set()
+
+
+def test_every_bad_var_is_reported_at_once(loaded: Warehouse) -> None:
+    result = loaded.dbt_raw("run", vars={
+        "mql_score_threshold": -1, "score_band_width": -20,
+        "sales_capacity_mqls_per_month": "lots",
+    })
+    message = failure_summary(result)
+    assert "mql_score_threshold" in message
+    assert "score_band_width" in message
+    assert "sales_capacity_mqls_per_month" in message
+
+
+def test_missing_raw_table_is_named(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    warehouse.write_raw({})
+    result = warehouse.dbt_raw("build", vars={"raw_schema": "crm_export"})
+    assert not result.success
+    message = failure_summary(result)
+    for table in ["leads", "activities", "marketing_spend"]:
+        assert f"raw table crm_export.{table} does not exist" in message
+    assert "lead-scoring load" in message
+    assert built_relations(warehouse) == set()
+
+
+def test_seeds_alone_need_no_raw_tables(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    warehouse.dbt("seed", vars={"raw_schema": "crm_export"})
+    assert "scoring_rules" in built_relations(warehouse)
