@@ -14,6 +14,7 @@ import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from lead_scoring.contract import RAW_TABLES
+from lead_scoring.generate import generate
 from lead_scoring.load import load
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -111,3 +112,23 @@ def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
         os.environ.pop("LEAD_SCORING_DUCKDB_PATH", None)
     else:
         os.environ["LEAD_SCORING_DUCKDB_PATH"] = previous
+
+
+GENERATED_AS_OF = "2026-06-30 23:59:59"
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, dict]:
+    """One build of a generated data set with 5% dirt, shared by the suites.
+
+    Returns the warehouse and the generator's manifest.
+    """
+    root = Path(tmp_path_factory.mktemp("generated"))
+    warehouse = Warehouse(root)
+    manifest = generate(
+        root / "raw", leads=1500, seed=7, dirty_rate=0.05, fmt="csv",
+        as_of=GENERATED_AS_OF, activities_per_lead=20,
+    )
+    load(root / "raw", duckdb_path=str(warehouse.path))
+    warehouse.dbt("build", vars={"as_of": GENERATED_AS_OF})
+    return warehouse, manifest

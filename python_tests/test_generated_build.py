@@ -12,14 +12,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
-from conftest import Warehouse
-from lead_scoring.generate import generate
-from lead_scoring.load import load
 from lead_scoring.vocab import UNMAPPABLE_COUNTRIES
-
-AS_OF = "2026-06-30 23:59:59"
 
 STAGED = {
     "leads": "stg_crm__leads",
@@ -29,19 +22,6 @@ STAGED = {
     "opportunities": "stg_crm__opportunities",
     "marketing_spend": "stg_marketing__spend",
 }
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, dict]:
-    root = Path(tmp_path_factory.mktemp("generated"))
-    warehouse = Warehouse(root)
-    manifest = generate(
-        root / "raw", leads=1500, seed=7, dirty_rate=0.05, as_of=AS_OF,
-        activities_per_lead=20,
-    )
-    load(root / "raw", duckdb_path=str(warehouse.path))
-    warehouse.dbt("build", vars={"as_of": AS_OF})
-    return warehouse, manifest
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -1,6 +1,7 @@
 -- Every raw lead row, typed, with its outcome: the winning version of a live
 -- lead (rejection_reason null) or why it was not used. Rows of an erased lead
--- are masked here already, so no relation built on top can leak them.
+-- are masked here already, so no relation built on top can leak them, and no
+-- rejected row keeps an e-mail or a name.
 
 with
 
@@ -110,12 +111,19 @@ final as (
             when 'duplicate'
                 then 'older version; the latest updated_at is kept'
         end as rejection_detail,
+        -- Personal data of a row that is not used (an older version, a row
+        -- without a key) serves nothing: it is not passed on.
+        {%- for column in ['email', 'first_name', 'last_name'] %}
+            case
+                when rejection_reason is null then {{ column }}
+            end as {{ column }},
+        {%- endfor %}
         {{ lead_scoring.erasable_columns([
-            'lead_id', 'campaign_id', 'owner_id', 'email', 'first_name',
-            'last_name', 'job_title', 'company_name', 'company_domain',
-            'employee_count', 'industry', 'country_text', 'annual_revenue',
-            'lead_source', 'is_decision_maker', 'purchase_timeframe',
-            'has_opted_out_of_email', 'created_at', 'updated_at', 'is_deleted',
+            'lead_id', 'campaign_id', 'owner_id', 'job_title', 'company_name',
+            'company_domain', 'employee_count', 'industry', 'country_text',
+            'annual_revenue', 'lead_source', 'is_decision_maker',
+            'purchase_timeframe', 'has_opted_out_of_email', 'created_at',
+            'updated_at', 'is_deleted',
         ]) }}
     from classified
 )
