@@ -95,23 +95,9 @@
 
     select
         '{{ source_table }}' as source_table,
-        case
-            when rejection_reason = 'erased'
-                then {{ lead_scoring.pii_hash(
-                    dbt.concat([
-                        "coalesce(" ~ key_column ~ ", '')",
-                        "'#'",
-                        dbt.safe_cast('copy_rank', dbt.type_string()),
-                    ])
-                ) }}
-            when rejection_reason is not null
-                then {{ dbt.hash(dbt.concat([
-                    "'" ~ source_table ~ "#'",
-                    "coalesce(" ~ key_column ~ ", '')",
-                    "'#'",
-                    dbt.safe_cast('copy_rank', dbt.type_string()),
-                ])) }}
-        end as rejected_row_id,
+        {{ lead_scoring.rejected_row_id(
+            source_table, [key_column], 'copy_rank'
+        ) }} as rejected_row_id,
         case
             when rejection_reason = 'erased' then null else {{ key_column }}
         end as raw_key,

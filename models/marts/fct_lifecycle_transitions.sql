@@ -43,11 +43,9 @@ timed as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat([
-            'lead_id',
-            "'#'",
-            dbt.safe_cast('event_sequence', dbt.type_string()),
-        ])) }} as transition_id,
+        {{ lead_scoring.key_hash(
+            ['lead_id', 'event_sequence']
+        ) }} as transition_id,
         lead_id,
         from_stage,
         to_stage,

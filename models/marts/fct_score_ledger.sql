@@ -11,13 +11,9 @@ firings as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat([
-            'lead_id',
-            "'#'",
-            'rule_id',
-            "'#'",
-            "coalesce(activity_id, '')",
-        ])) }} as ledger_entry_id,
+        {{ lead_scoring.key_hash(
+            ['lead_id', 'rule_id', 'activity_id']
+        ) }} as ledger_entry_id,
         lead_id,
         rule_id,
         category,

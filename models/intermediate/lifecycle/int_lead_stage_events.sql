@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- Every event that can move a lead's lifecycle stage, in order, with the
 -- stage the lead is in after it. Events: creation (subscriber), the first
 -- activity other than newsletter_signup or email_open (lead), each MQL

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- What sales did with each MQL event, within the span the event owns (see
 -- int_mql_event_windows): the first sales touch at or after the MQL moment
 -- (touches before it do not count for speed to lead), the first sales

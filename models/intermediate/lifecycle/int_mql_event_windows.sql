@@ -23,9 +23,7 @@ with_next as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat([
-            'lead_id', "'#'", 'trigger_activity_id',
-        ])) }} as mql_event_id,
+        {{ lead_scoring.key_hash(['trigger_activity_id']) }} as mql_event_id,
         lead_id,
         epoch_index,
         reset_status_change_id,

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- One row per live lead with its cohort (month created, lead source) and how
 -- far it got: MQL (any MQL event), SQL (an MQL event accepted by sales),
 -- opportunity (any opportunity, with or without an MQL), customer (a won

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- One row per usable activity and activity rule (field activity_type) that
 -- matches it, with the rule's raw points. The type compared is the
 -- normalised (and URL-re-typed) activity_type. Unknown types (not in the

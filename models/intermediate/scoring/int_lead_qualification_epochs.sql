@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- The qualification history of each lead, walked in time order: one row per
 -- epoch, i.e. per moment its activity points really counted from. Epoch 0
 -- starts at the beginning; a lead that became an MQL starts a new epoch at

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- One row per usable marketing activity, with the normalised activity type.
 -- Page views are re-typed by URL (pricing, product, careers pages) through
 -- the url_page_patterns seed; other page views stay page_view. Types not in

@@ -10,13 +10,9 @@ spend as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat([
-            dbt.safe_cast('spend_date', dbt.type_string()),
-            "'|'",
-            'lead_source',
-            "'|'",
-            "coalesce(campaign_id, '')",
-        ])) }} as spend_id,
+        {{ lead_scoring.key_hash(
+            ['spend_date', 'lead_source', 'campaign_id']
+        ) }} as spend_id,
         spend_date,
         lead_source,
         campaign_id,

@@ -83,21 +83,9 @@ classified as (
 final as (
     select
         'leads' as source_table,
-        case
-            when rejection_reason = 'erased'
-                then {{ lead_scoring.pii_hash(dbt.concat([
-                    'lead_id',
-                    "'#'",
-                    dbt.safe_cast('version_rank', dbt.type_string()),
-                ])) }}
-            when rejection_reason is not null
-                then {{ dbt.hash(dbt.concat([
-                    "'leads#'",
-                    "coalesce(lead_id, '')",
-                    "'#'",
-                    dbt.safe_cast('version_rank', dbt.type_string()),
-                ])) }}
-        end as rejected_row_id,
+        {{ lead_scoring.rejected_row_id(
+            'leads', ['lead_id'], 'version_rank'
+        ) }} as rejected_row_id,
         case
             when rejection_reason = 'erased'
                 then {{ lead_scoring.pii_hash('lead_id') }}

@@ -66,15 +66,11 @@ classified as (
 final as (
     select
         'marketing_spend' as source_table,
-        case
-            when rejection_reason is not null
-                then {{ dbt.hash(dbt.concat([
-                    "'marketing_spend#'",
-                    'raw_key',
-                    "'#'",
-                    dbt.safe_cast('copy_rank', dbt.type_string()),
-                ])) }}
-        end as rejected_row_id,
+        {{ lead_scoring.rejected_row_id(
+            'marketing_spend',
+            ['spend_date_text', 'lead_source_text', 'campaign_id'],
+            'copy_rank',
+        ) }} as rejected_row_id,
         raw_key,
         rejection_reason,
         case rejection_reason
