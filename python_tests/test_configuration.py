@@ -13,7 +13,7 @@ def built_relations(warehouse: Warehouse) -> set[str]:
     return {
         name for (name,) in warehouse.query(
             "select table_name from information_schema.tables "
-            "where table_schema = 'analytics'"
+            "where table_schema like 'analytics%'"
         )
     }
 

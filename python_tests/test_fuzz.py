@@ -139,12 +139,12 @@ def garbage_tables(shape: dict) -> dict[str, list[dict]]:
 
 
 STAGED = {
-    "leads": "base_crm__leads",
-    "activities": "base_marketing__activities",
-    "sales_activities": "base_crm__sales_activities",
-    "lead_status_changes": "base_crm__lead_status_changes",
-    "opportunities": "base_crm__opportunities",
-    "marketing_spend": "base_marketing__spend",
+    "leads": "analytics_restricted.base_crm__leads",
+    "activities": "analytics.base_marketing__activities",
+    "sales_activities": "analytics.base_crm__sales_activities",
+    "lead_status_changes": "analytics.base_crm__lead_status_changes",
+    "opportunities": "analytics.base_crm__opportunities",
+    "marketing_spend": "analytics.base_marketing__spend",
 }
 
 
@@ -173,7 +173,7 @@ def test_garbage_never_breaks_the_build(shape: dict, tmp_path_factory) -> None:
             f"select count(*) filter (where rejection_reason is null), "
             f"count(*) filter (where rejection_reason is not null), "
             f"count(*) filter (where rejection_reason is not null "
-            f"and rejection_detail is null) from analytics.{base_model}"
+            f"and rejection_detail is null) from {base_model}"
         )
         [(staged_rejected,)] = warehouse.query(
             "select count(*) from analytics.fct_rejected_rows where source_table = ?",

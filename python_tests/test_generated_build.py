@@ -15,12 +15,12 @@ from pathlib import Path
 from lead_scoring.vocab import UNMAPPABLE_COUNTRIES
 
 STAGED = {
-    "leads": "stg_crm__leads",
-    "activities": "stg_marketing__activities",
-    "sales_activities": "stg_crm__sales_activities",
-    "lead_status_changes": "stg_crm__lead_status_changes",
-    "opportunities": "stg_crm__opportunities",
-    "marketing_spend": "stg_marketing__spend",
+    "leads": "analytics_restricted.stg_crm__leads",
+    "activities": "analytics.stg_marketing__activities",
+    "sales_activities": "analytics.stg_crm__sales_activities",
+    "lead_status_changes": "analytics.stg_crm__lead_status_changes",
+    "opportunities": "analytics.stg_crm__opportunities",
+    "marketing_spend": "analytics.stg_marketing__spend",
 }
 
 
@@ -77,7 +77,7 @@ def test_raw_rows_are_used_or_rejected(generated) -> None:
     warehouse, manifest = generated
     for table, model in STAGED.items():
         [(raw,)] = warehouse.query(f"select count(*) from raw.{table}")
-        [(used,)] = warehouse.query(f"select count(*) from analytics.{model}")
+        [(used,)] = warehouse.query(f"select count(*) from {model}")
         [(rejected,)] = warehouse.query(
             "select count(*) from analytics.fct_rejected_rows "
             "where source_table = ?",
@@ -95,7 +95,7 @@ def test_junk_numbers_become_null(generated) -> None:
         column = row["column_name"]
         assert column in {"employee_count", "annual_revenue"}
         [(value,)] = warehouse.query(
-            f"select {column} from analytics.stg_crm__leads where lead_id = ?",
+            f"select {column} from analytics_restricted.stg_crm__leads where lead_id = ?",
             [row["raw_key"]],
         )
         assert value is None, row
@@ -105,8 +105,8 @@ def test_generated_countries_all_map(generated) -> None:
     """Every country the generator writes in a known spelling maps to ISO-2."""
     warehouse, _ = generated
     unmapped = warehouse.query(
-        "select distinct base.country_text from analytics.base_crm__leads as base "
-        "inner join analytics.stg_crm__leads as staged using (lead_id) "
+        "select distinct base.country_text from analytics_restricted.base_crm__leads as base "
+        "inner join analytics_restricted.stg_crm__leads as staged using (lead_id) "
         "where staged.country_code is null and base.country_text is not null "
         "and base.rejection_reason is null"
     )

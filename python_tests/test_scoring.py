@@ -58,7 +58,7 @@ def test_malformed_rules_stop_the_build_before_scoring(tmp_path: Path) -> None:
     built = {
         name for (name,) in warehouse.query(
             "select table_name from information_schema.tables "
-            "where table_schema = 'analytics'"
+            "where table_schema like 'analytics%'"
         )
     }
     assert "stg_crm__leads" in built

@@ -151,7 +151,7 @@ def test_latest_lead_version_wins(built: Warehouse) -> None:
     row = built.query(
         "select job_title, seniority, employee_count, company_size_band, "
         "country_code, industry, email_domain, lead_source "
-        "from analytics.stg_crm__leads where lead_id = 'L1'"
+        "from analytics_restricted.stg_crm__leads where lead_id = 'L1'"
     )
     assert row == [
         ("Director of Sales", "director", 250.0, "201-1000", "DE", "software",
@@ -173,7 +173,7 @@ def test_lead_attributes_are_cleaned(built: Warehouse) -> None:
         for row in built.query(
             "select lead_id, seniority, email_domain, country_code, employee_count, "
             "company_size_band, annual_revenue, created_at "
-            "from analytics.stg_crm__leads order by lead_id"
+            "from analytics_restricted.stg_crm__leads order by lead_id"
         )
     )
     assert sorted(rows) == ["L1", "L2", "L4", "L5", "L6"]
@@ -243,16 +243,16 @@ def test_spend_outcomes(built: Warehouse) -> None:
 
 def test_every_raw_row_is_used_or_rejected(built: Warehouse) -> None:
     staged = {
-        "leads": "stg_crm__leads",
-        "activities": "stg_marketing__activities",
-        "sales_activities": "stg_crm__sales_activities",
-        "lead_status_changes": "stg_crm__lead_status_changes",
-        "opportunities": "stg_crm__opportunities",
-        "marketing_spend": "stg_marketing__spend",
+        "leads": "analytics_restricted.stg_crm__leads",
+        "activities": "analytics.stg_marketing__activities",
+        "sales_activities": "analytics.stg_crm__sales_activities",
+        "lead_status_changes": "analytics.stg_crm__lead_status_changes",
+        "opportunities": "analytics.stg_crm__opportunities",
+        "marketing_spend": "analytics.stg_marketing__spend",
     }
     for table, model in staged.items():
         [(raw,)] = built.query(f"select count(*) from raw.{table}")
-        [(used,)] = built.query(f"select count(*) from analytics.{model}")
+        [(used,)] = built.query(f"select count(*) from {model}")
         [(rejected,)] = built.query(
             "select count(*) from analytics.fct_rejected_rows where source_table = ?",
             [table],
@@ -264,7 +264,7 @@ def test_erased_lead_leaves_no_trace(built: Warehouse) -> None:
     """No relation the project builds shows the erased lead's id, e-mail or name."""
     relations = built.query(
         "select table_schema, table_name from information_schema.tables "
-        "where table_schema = 'analytics'"
+        "where table_schema like 'analytics%'"
     )
     assert len(relations) > 10
     for schema, name in relations:

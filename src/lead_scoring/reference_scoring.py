@@ -636,10 +636,13 @@ def _clean_lead(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def read_staged_leads(warehouse: Any, schema: str = "analytics") -> list[dict[str, Any]]:
+def read_staged_leads(
+    warehouse: Any, schema: str = "analytics_restricted"
+) -> list[dict[str, Any]]:
     """Rows of stg_crm__leads with the attributes scoring rules compare against.
 
-    `warehouse` is a DuckDB path or an open connection.
+    `warehouse` is a DuckDB path or an open connection. The model holds
+    personal data, so it lives in the restricted schema.
     """
     return _with_connection(
         warehouse,
@@ -678,11 +681,18 @@ class StagedInputs:
     status_changes: list[dict[str, Any]]
 
 
-def read_staged_inputs(warehouse: Any, schema: str = "analytics") -> StagedInputs:
-    """The three staged relations the scoring reads, as plain Python rows."""
+def read_staged_inputs(
+    warehouse: Any,
+    schema: str = "analytics",
+    restricted_schema: str = "analytics_restricted",
+) -> StagedInputs:
+    """The three staged relations the scoring reads, as plain Python rows.
+
+    Leads (personal data) come from the restricted schema.
+    """
     def read(connection: Any) -> StagedInputs:
         return StagedInputs(
-            read_staged_leads(connection, schema),
+            read_staged_leads(connection, restricted_schema),
             read_staged_activities(connection, schema),
             read_staged_status_changes(connection, schema),
         )

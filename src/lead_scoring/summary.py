@@ -146,6 +146,12 @@ def summary(
             _raw_section(connection, raw_schema),
             _schema_section(connection, schema, names),
         ]
+        restricted = f"{schema}_restricted"
+        restricted_names = _relations(connection, restricted)
+        if restricted_names:
+            sections.append(
+                _schema_section(connection, restricted, restricted_names)
+            )
         if REJECTED_ROWS in names:
             sections.append(_rejections_section(connection, schema))
     finally:
