@@ -78,3 +78,28 @@ def test_seeds_alone_need_no_raw_tables(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
     warehouse.dbt("seed", vars={"raw_schema": "crm_export"})
     assert "scoring_rules" in built_relations(warehouse)
+
+
+def test_source_freshness_sees_stale_feeds(tmp_path: Path) -> None:
+    """A fresh feed passes; an old one errors, even with future-dated junk."""
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    recent = (now - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M:%S")
+    old = (now - timedelta(days=10)).strftime("%Y-%m-%d %H:%M:%S")
+    future = (now + timedelta(days=400)).strftime("%Y-%m-%d %H:%M:%S")
+    warehouse = Warehouse(tmp_path)
+    warehouse.write_raw({
+        "leads": [{"lead_id": "L1", "updated_at": recent}],
+        "activities": [
+            {"activity_id": "A1", "lead_id": "L1", "occurred_at": old},
+            {"activity_id": "A2", "lead_id": "L1", "occurred_at": future},
+        ],
+    })
+    result = warehouse.dbt_raw("source", "freshness")
+    statuses = {
+        node_result.node.name: str(node_result.status)
+        for node_result in result.result.results
+    }
+    assert statuses["leads"] == "pass"
+    assert statuses["activities"] == "error"  # 10 days old; the future row is ignored
