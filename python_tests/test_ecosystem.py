@@ -63,3 +63,15 @@ def test_docs_generate_offline(generated) -> None:
         if node["resource_type"] in {"model", "seed"} and not node["description"]
     ]
     assert undocumented == []
+
+
+def test_activity_types_seed_is_the_contract_list() -> None:
+    import csv
+
+    from conftest import PROJECT_DIR
+    from lead_scoring.contract import ACTIVITY_TYPES
+
+    with open(PROJECT_DIR / "seeds" / "activity_types.csv", newline="") as handle:
+        seeded = [row["activity_type"] for row in csv.DictReader(handle)]
+    assert sorted(seeded) == sorted(ACTIVITY_TYPES)
+    assert len(set(ACTIVITY_TYPES)) == 17

@@ -80,6 +80,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
+from lead_scoring.contract import ACTIVITY_TYPES
+
 ATTRIBUTE_FIELDS: tuple[str, ...] = (
     "job_title",
     "seniority",
@@ -95,27 +97,7 @@ ATTRIBUTE_FIELDS: tuple[str, ...] = (
 NUMERIC_FIELDS: frozenset[str] = frozenset({"employee_count", "annual_revenue"})
 ACTIVITY_FIELD = "activity_type"
 
-KNOWN_ACTIVITY_TYPES: frozenset[str] = frozenset(
-    {
-        "email_open",
-        "email_click",
-        "email_bounce",
-        "unsubscribe",
-        "newsletter_signup",
-        "page_view",
-        "content_download",
-        "webinar_registration",
-        "webinar_attendance",
-        "form_submission",
-        "demo_request",
-        "contact_request",
-        "trial_signup",
-        "event_attendance",
-        "pricing_page_view",
-        "product_page_view",
-        "careers_page_view",
-    }
-)
+KNOWN_ACTIVITY_TYPES: frozenset[str] = frozenset(ACTIVITY_TYPES)
 DEFAULT_FAST_TRACK: tuple[str, ...] = ("demo_request", "contact_request")
 
 NURTURE, MQL, SQL, DISQUALIFIED = "nurture", "mql", "sql", "disqualified"
