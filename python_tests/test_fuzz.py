@@ -163,6 +163,8 @@ def test_garbage_never_breaks_the_build(shape: dict, tmp_path_factory) -> None:
     warehouse.write_raw(tables)
     total = sum(len(rows) for rows in tables.values())
     assert total > 1000
+    print(f"fuzz example seed={shape['seed']}: {total} raw rows "
+          f"({', '.join(f'{t} {len(r)}' for t, r in tables.items())})")
     # The build runs every data test too: unique and not-null mart keys,
     # raw = used + rejected, scores = ledger, rates within [0, 1]...
     warehouse.dbt("build", vars={"as_of": "2025-12-31 23:59:59"})
