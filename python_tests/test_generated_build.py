@@ -12,6 +12,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from lead_scoring.vocab import UNMAPPABLE_COUNTRIES
 
 STAGED = {
@@ -119,3 +121,48 @@ def test_manifest_is_what_was_loaded(generated) -> None:
     on_disk = json.loads((warehouse.root / "raw" / "_manifest.json").read_text())
     assert on_disk["rows"] == manifest["rows"]
     assert manifest["dirty_rate"] == 0.05
+
+
+def test_rule_effectiveness_matches_the_ledger(generated) -> None:
+    """Recompute each rule's 2x2 table from the ledger and the outcomes."""
+    import math
+
+    warehouse, _ = generated
+    fired: dict[str, set[str]] = {}
+    for rule_id, lead_id in warehouse.query(
+        "select distinct rule_id, lead_id from analytics.fct_score_ledger"
+    ):
+        fired.setdefault(rule_id, set()).add(lead_id)
+    sql_leads = {
+        lead_id for (lead_id,) in warehouse.query(
+            "select distinct lead_id from analytics.fct_mql_events "
+            "where sql_at is not null"
+        )
+    }
+    [(total,)] = warehouse.query("select count(*) from analytics.dim_leads")
+    rows = warehouse.query(
+        "select rule_id, leads_fired, sqls_fired, sql_rate_fired, "
+        "log_odds_ratio, never_fires from analytics.rpt_rule_effectiveness"
+    )
+    assert len(rows) == warehouse.query(
+        "select count(*) from analytics.int_scoring_rules_validated"
+    )[0][0]
+    checked = 0
+    for rule_id, leads_fired, sqls_fired, sql_rate, log_odds, never in rows:
+        leads = fired.get(rule_id, set())
+        assert leads_fired == len(leads), rule_id
+        assert sqls_fired == len(leads & sql_leads), rule_id
+        assert never == (not leads)
+        if leads and len(leads) < total:
+            a, b = len(leads & sql_leads), len(leads - sql_leads)
+            c = len(sql_leads - leads)
+            d = total - len(leads) - c
+            expected = math.log(
+                (a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5))
+            )
+            assert log_odds == pytest.approx(expected, rel=1e-9), rule_id
+            assert sql_rate == pytest.approx(a / len(leads)), rule_id
+            checked += 1
+        else:
+            assert log_odds is None
+    assert checked >= 15

@@ -1,0 +1,185 @@
+-- Does each rule earn its points? For every active rule: the leads it fired
+-- for, their conversion to SQL and to customer against the leads it did not
+-- fire for, the lift, the log-odds ratio of reaching SQL with a 95%
+-- confidence interval (Haldane-Anscombe: 0.5 added to each cell, so a
+-- rule that always or never converts still gets a finite estimate), the
+-- share of MQL events it contributed points to, and flags for rules that
+-- never fire or fire for almost everyone (the log-odds ratio is undefined
+-- for a rule that fired for every lead or for none).
+
+with
+
+rules as (
+    select * from {{ ref('int_scoring_rules_validated') }}
+),
+
+firings as (
+    select * from {{ ref('int_rule_firings_weighted') }}
+),
+
+leads as (
+    select * from {{ ref('int_lead_funnel_flags') }}
+),
+
+mql_events as (
+    select * from {{ ref('int_mql_event_windows') }}
+),
+
+epochs as (
+    select * from {{ ref('int_lead_qualification_epochs') }}
+),
+
+fired_leads as (
+    select distinct
+        rule_id,
+        lead_id
+    from firings
+),
+
+overall as (
+    select
+        count(*) as leads,
+        count(case when is_sql then 1 end) as sqls,
+        count(case when is_customer then 1 end) as customers
+    from leads
+),
+
+rule_counts as (
+    select
+        rules.rule_id,
+        count(leads.lead_id) as leads_fired,
+        count(case when leads.is_sql then 1 end) as sqls_fired,
+        count(case when leads.is_customer then 1 end) as customers_fired
+    from rules
+    left join fired_leads
+        on rules.rule_id = fired_leads.rule_id
+    left join leads
+        on fired_leads.lead_id = leads.lead_id
+    group by rules.rule_id
+),
+
+contributions as (
+    -- MQL events the rule gave points to at the MQL moment: an attribute
+    -- rule of the lead, or an activity counted at the trigger (at or
+    -- before it, after the epoch's reset).
+    select
+        firings.rule_id,
+        count(distinct mql_events.mql_event_id) as mql_events_contributed
+    from mql_events
+    inner join epochs
+        on
+            mql_events.lead_id = epochs.lead_id
+            and mql_events.epoch_index = epochs.epoch_index
+    inner join firings
+        on
+            mql_events.lead_id = firings.lead_id
+            and (
+                firings.activity_id is null
+                or (
+                    mql_events.mql_at >= firings.occurred_at
+                    and (
+                        epochs.epoch_started_at is null
+                        or epochs.epoch_started_at <= firings.occurred_at
+                    )
+                )
+            )
+    group by firings.rule_id
+),
+
+total_mql_events as (
+    select count(*) as mql_events from mql_events
+),
+
+cells as (
+    select
+        rule_counts.*,
+        overall.leads,
+        overall.sqls,
+        overall.customers,
+        overall.leads - rule_counts.leads_fired as leads_not_fired,
+        overall.sqls - rule_counts.sqls_fired as sqls_not_fired,
+        overall.customers - rule_counts.customers_fired
+            as customers_not_fired
+    from rule_counts
+    cross join overall
+),
+
+log_odds as (
+    -- Undefined when the rule fired for every lead or for none.
+    select
+        rule_id,
+        case when leads_fired > 0 and leads_not_fired > 0 then ln(
+            (sqls_fired + 0.5)
+            * (leads_not_fired - sqls_not_fired + 0.5)
+            / (
+                (leads_fired - sqls_fired + 0.5)
+                * (sqls_not_fired + 0.5)
+            )
+        ) end as log_odds_ratio,
+        case when leads_fired > 0 and leads_not_fired > 0 then sqrt(
+            1.0 / (sqls_fired + 0.5)
+            + 1.0 / (leads_fired - sqls_fired + 0.5)
+            + 1.0 / (sqls_not_fired + 0.5)
+            + 1.0 / (leads_not_fired - sqls_not_fired + 0.5)
+        ) end as log_odds_standard_error
+    from cells
+),
+
+final as (
+    select
+        rules.rule_id,
+        rules.category,
+        rules.field,
+        rules.operator,
+        rules.rule_value,
+        rules.points,
+        cells.leads_fired,
+        cells.sqls_fired,
+        cells.customers_fired,
+        log_odds.log_odds_ratio,
+        {{ lead_scoring.safe_ratio('cells.leads_fired', 'cells.leads') }}
+            as share_of_leads_fired,
+        {{ lead_scoring.safe_ratio('cells.sqls_fired', 'cells.leads_fired') }}
+            as sql_rate_fired,
+        {{ lead_scoring.safe_ratio(
+            'cells.sqls_not_fired', 'cells.leads_not_fired'
+        ) }} as sql_rate_not_fired,
+        {{ lead_scoring.safe_ratio(
+            'cells.customers_fired', 'cells.leads_fired'
+        ) }} as customer_rate_fired,
+        {{ lead_scoring.safe_ratio(
+            'cells.customers_not_fired', 'cells.leads_not_fired'
+        ) }} as customer_rate_not_fired,
+        {{ lead_scoring.safe_ratio(
+            lead_scoring.safe_ratio('cells.sqls_fired', 'cells.leads_fired'),
+            lead_scoring.safe_ratio('cells.sqls', 'cells.leads'),
+        ) }} as sql_lift,
+        log_odds.log_odds_ratio
+        - 1.959964 * log_odds.log_odds_standard_error
+            as log_odds_ratio_ci_low,
+        log_odds.log_odds_ratio
+        + 1.959964 * log_odds.log_odds_standard_error
+            as log_odds_ratio_ci_high,
+        coalesce(contributions.mql_events_contributed, 0)
+            as mql_events_contributed,
+        {{ lead_scoring.safe_ratio(
+            'coalesce(contributions.mql_events_contributed, 0)',
+            'total_mql_events.mql_events',
+        ) }} as share_of_mql_events_contributed,
+        cells.leads_fired = 0 as never_fires,
+        coalesce(
+            {{ lead_scoring.safe_ratio('cells.leads_fired', 'cells.leads') }}
+            >= {{ var('rule_fires_for_almost_all_share') }},
+            false
+        ) as fires_for_almost_all
+    from rules
+    inner join cells
+        on rules.rule_id = cells.rule_id
+    inner join log_odds
+        on rules.rule_id = log_odds.rule_id
+    left join contributions
+        on rules.rule_id = contributions.rule_id
+    cross join total_mql_events
+)
+
+select * from final
