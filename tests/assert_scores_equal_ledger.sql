@@ -29,12 +29,7 @@ rule_totals as (
 recomputed as (
     select
         lead_id,
-        sum(case when category = 'fit' then rule_points else 0 end)
-            as fit_score,
-        sum(case when category = 'engagement' then rule_points else 0 end)
-            as engagement_score,
-        sum(case when category = 'negative' then rule_points else 0 end)
-            as negative_score
+        {{ lead_scoring.sum_by_category('rule_points', 'score') }}
     from rule_totals
     group by lead_id
 )

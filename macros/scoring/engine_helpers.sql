@@ -72,3 +72,16 @@
         denominator is 0 or null. -#}
     cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
 {%- endmacro %}
+
+
+{% macro sum_by_category(points_expression, suffix) %}
+    {#- Three aggregate columns, fit_<suffix>, engagement_<suffix> and
+        negative_<suffix>: the sum of points_expression over the rows of
+        each rule category (0 when none). -#}
+    {%- for category in ['fit', 'engagement', 'negative'] %}
+        sum(
+            case when category = '{{ category }}' then {{ points_expression }}
+            else 0 end
+        ) as {{ category }}_{{ suffix }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

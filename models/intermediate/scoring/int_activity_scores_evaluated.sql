@@ -42,12 +42,7 @@ attribute_matches as (
 attribute_scores as (
     select
         lead_id,
-        sum(case when category = 'fit' then points_awarded else 0 end)
-            as fit_points,
-        sum(case when category = 'engagement' then points_awarded else 0 end)
-            as engagement_points,
-        sum(case when category = 'negative' then points_awarded else 0 end)
-            as negative_points
+        {{ lead_scoring.sum_by_category('points_awarded', 'points') }}
     from attribute_matches
     group by lead_id
 ),
