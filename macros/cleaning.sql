@@ -47,7 +47,13 @@
 {%- endmacro %}
 
 {% macro spark__regexp_replace_all(expression, pattern, replacement) -%}
-    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
+    {#- Spark replaces every match without a flag, and its string literals
+        treat a backslash as an escape: double it to keep \\s and the like. -#}
+    regexp_replace(
+        {{ expression }},
+        '{{ pattern | replace('\\', '\\\\') }}',
+        '{{ replacement }}'
+    )
 {%- endmacro %}
 
 
@@ -57,9 +63,41 @@
 
 {% macro default__to_number(expression) -%}
     {%- set parsed -%}
-        try_cast({{ lead_scoring.clean_text(expression) }} as double)
+        try_cast({{ lead_scoring.clean_text(expression) }} as {{ lead_scoring.type_double() }})
     {%- endset -%}
     case when isfinite({{ parsed }}) then {{ parsed }} end
+{%- endmacro %}
+
+{% macro number_pattern() -%}
+    {#- The text forms PostgreSQL and Spark read as numbers: DuckDB's
+        try_cast forms for a finite decimal (sign, digits, point, exponent).
+        Written without backslashes, so every engine reads the literal alike. -#}
+    ^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,4})?$
+{%- endmacro %}
+
+{% macro postgres__to_number(expression) -%}
+    {#- No try_cast: the text is matched first, then read as numeric (exact,
+        any exponent up to 4 digits) and kept when a double can hold it;
+        below 1e-307 it is 0, as DuckDB rounds it. -#}
+    {%- set text = lead_scoring.clean_text(expression) -%}
+    case
+        when {{ text }} ~ '{{ lead_scoring.number_pattern() }}' then
+            case
+                when abs(cast({{ text }} as numeric)) >= 1.7976931348623157e308
+                    then null
+                when abs(cast({{ text }} as numeric)) < 1e-307 then 0.0
+                else cast(cast({{ text }} as numeric) as double precision)
+            end
+    end
+{%- endmacro %}
+
+{% macro spark__to_number(expression) -%}
+    {%- set text = lead_scoring.clean_text(expression) -%}
+    case
+        when {{ text }} rlike '{{ lead_scoring.number_pattern() }}'
+            and abs(cast({{ text }} as {{ lead_scoring.type_double() }})) <= 1.7976931348623157E308
+            then cast({{ text }} as {{ lead_scoring.type_double() }})
+    end
 {%- endmacro %}
 
 
@@ -74,6 +112,47 @@
             try_cast({{ lead_scoring.clean_text(expression) }} as timestamptz)
         ) as timestamp
     )
+{%- endmacro %}
+
+
+{% macro timestamp_pattern() -%}
+    {#- The text forms PostgreSQL and Spark read as timestamps: ISO dates with
+        an optional time ('T' or one blank), fraction up to microseconds and a
+        UTC offset (Z, +hh, +hhmm, +hh:mm). DuckDB reads these the same way. -#}
+    ^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ]([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)?$
+{%- endmacro %}
+
+{% macro postgres__to_timestamp_utc(expression) -%}
+    {#- No try_cast: the text must have the ISO form and name a real day
+        (PostgreSQL raises an error on 2025-02-30; this gives null). -#}
+    {%- set text = lead_scoring.clean_text(expression) -%}
+    {%- set year = "cast(substring(" ~ text ~ " from '^([0-9]{4})') as integer)" -%}
+    {%- set month = "cast(substring(" ~ text ~ " from '^[0-9]{4}-([0-9]{1,2})') as integer)" -%}
+    {%- set day = "cast(substring(" ~ text ~ " from '^[0-9]{4}-[0-9]{1,2}-([0-9]{1,2})') as integer)" -%}
+    case
+        when {{ text }} ~ '{{ lead_scoring.timestamp_pattern() }}' then
+            case
+                when {{ year }} >= 1 and {{ month }} between 1 and 12 then
+                    case
+                        when {{ day }} between 1 and extract(day from
+                            make_date({{ year }}, {{ month }}, 1)
+                            + interval '1 month' - interval '1 day'
+                        )
+                            then cast({{ text }} as timestamptz) at time zone 'UTC'
+                    end
+            end
+    end
+{%- endmacro %}
+
+{% macro spark__to_timestamp_utc(expression) -%}
+    {#- The session time zone is UTC (profiles.yml), so a text without an
+        offset is read as UTC; Spark gives null for a day that does not
+        exist. -#}
+    {%- set text = lead_scoring.clean_text(expression) -%}
+    case
+        when {{ text }} rlike '{{ lead_scoring.timestamp_pattern() }}'
+            then cast({{ text }} as timestamp)
+    end
 {%- endmacro %}
 
 
@@ -101,4 +180,16 @@
 
 {% macro duckdb__pii_hash(expression) -%}
     sha256({{ dbt.concat(["'" ~ var('pii_hash_salt') ~ "'", expression]) }})
+{%- endmacro %}
+
+{#- The same SHA-256 hex digest on every engine, so an erased lead's hash
+    does not depend on where the project runs. -#}
+{% macro postgres__pii_hash(expression) -%}
+    encode(sha256(convert_to({{ dbt.concat([
+        "'" ~ var('pii_hash_salt') ~ "'", expression
+    ]) }}, 'UTF8')), 'hex')
+{%- endmacro %}
+
+{% macro spark__pii_hash(expression) -%}
+    sha2({{ dbt.concat(["'" ~ var('pii_hash_salt') ~ "'", expression]) }}, 256)
 {%- endmacro %}

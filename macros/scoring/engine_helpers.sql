@@ -7,6 +7,16 @@
     epoch({{ expression }})
 {%- endmacro %}
 
+{% macro postgres__epoch_seconds(expression) -%}
+    {#- extract(epoch) of a timestamp without time zone reads it as UTC and
+        is exact (numeric); one rounding to double, as DuckDB does. -#}
+    cast(extract(epoch from {{ expression }}) as double precision)
+{%- endmacro %}
+
+{% macro spark__epoch_seconds(expression) -%}
+    (cast(unix_micros({{ expression }}) as {{ lead_scoring.type_double() }}) / 1.0E6)
+{%- endmacro %}
+
 
 {% macro split_to_rows(expression, delimiter) %}
     {#- A set-returning expression: one row per piece of `expression` split
@@ -18,6 +28,15 @@
 
 {% macro default__split_to_rows(expression, delimiter) -%}
     unnest(string_split({{ expression }}, '{{ delimiter }}'))
+{%- endmacro %}
+
+{% macro postgres__split_to_rows(expression, delimiter) -%}
+    unnest(string_to_array({{ expression }}, '{{ delimiter }}'))
+{%- endmacro %}
+
+{% macro spark__split_to_rows(expression, delimiter) -%}
+    {#- split() takes a regular expression: the delimiter goes in a class. -#}
+    explode(split({{ expression }}, '[{{ delimiter }}]', -1))
 {%- endmacro %}
 
 
@@ -32,16 +51,41 @@
     round({{ expression }}, {{ digits }})
 {%- endmacro %}
 
+{#- DuckDB rounds a double as round_half_away(x * 10^d) / 10^d in double
+    arithmetic. PostgreSQL has no round(double, int) (and rounds halves to
+    even), Spark rounds through decimals: both spell DuckDB's arithmetic out,
+    so a score on the edge of a threshold rounds the same way everywhere. -#}
+{% macro postgres__round_to(expression, digits) -%}
+    (
+        sign({{ expression }})
+        * floor(abs({{ expression }}) * cast(1e{{ digits }} as double precision) + 0.5)
+        / cast(1e{{ digits }} as double precision)
+    )
+{%- endmacro %}
+
+{% macro spark__round_to(expression, digits) -%}
+    (
+        signum({{ expression }})
+        * floor(abs({{ expression }}) * 1.0E{{ digits }} + 0.5)
+        / 1.0E{{ digits }}
+    )
+{%- endmacro %}
+
 
 {% macro clip_points(expression, max_points) %}
     {#- `expression` clipped to [-max_points, +max_points]; a null cap
-        means no clipping. -#}
+        means no clipping (the literal 'null' gives the expression itself:
+        PostgreSQL cannot negate an untyped null). -#}
+    {%- if max_points | string | trim | lower == 'null' -%}
+        {{ expression }}
+    {%- else -%}
     case
         when {{ max_points }} is null then {{ expression }}
         when {{ expression }} > {{ max_points }} then {{ max_points }}
         when {{ expression }} < -{{ max_points }} then -{{ max_points }}
         else {{ expression }}
     end
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -66,11 +110,18 @@
     percentile_cont(0.5) within group (order by {{ expression }})
 {%- endmacro %}
 
+{% macro spark__median(expression) -%}
+    {#- percentile() interpolates between the middle values, as
+        percentile_cont does. -#}
+    percentile({{ expression }}, 0.5)
+{%- endmacro %}
+
 
 {% macro safe_ratio(numerator, denominator) %}
     {#- numerator / denominator as a double; null (not an error) when the
         denominator is 0 or null. -#}
-    cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
+    cast({{ numerator }} as {{ lead_scoring.type_double() }})
+    / nullif({{ denominator }}, 0)
 {%- endmacro %}
 
 

@@ -16,7 +16,8 @@
     {%- endif -%}
     {%- set rules = run_query(
         'select rule_id, category, max_points, decay_half_life_days from '
-        ~ relation ~ ' where is_activity_rule order by rule_id'
+        ~ relation ~ ' where is_activity_rule order by '
+        ~ lead_scoring.text_order('rule_id')
     ) -%}
     {%- set components = [] -%}
     {%- set groups = {} -%}

@@ -4,7 +4,8 @@
     key_column,
     timestamp_column,
     columns,
-    extra_checks=[]
+    extra_checks=[],
+    number_columns=[]
 ) %}
     {#-
         Query shape shared by the staging base models of lead-level event
@@ -25,6 +26,9 @@
             depends on the order rows were loaded in.
         extra_checks: list of {'reason': ..., 'condition': ..., 'detail': ...}
             SQL for further reasons, checked after future_dated.
+        number_columns: the numeric ones among columns. Ties are broken in
+            byte order of text (text_order); timestamps (*_at), flags (is_*)
+            and these compare by value.
     -#}
     {%- set timestamp_text = timestamp_column ~ '_text' -%}
     with
@@ -63,7 +67,13 @@
                 order by
                     {{ typed_relation }}.{{ timestamp_column }} asc nulls last
                     {%- for column in columns %},
-                    {{ typed_relation }}.{{ column }} asc nulls last
+                    {%- set qualified = typed_relation ~ '.' ~ column %}
+                    {%- if column.endswith('_at') or column.startswith('is_')
+                        or column in number_columns %}
+                    {{ qualified }} asc nulls last
+                    {%- else %}
+                    {{ lead_scoring.text_order(qualified) }} asc nulls last
+                    {%- endif %}
                     {%- endfor %}
             ) as copy_rank
         from {{ typed_relation }}

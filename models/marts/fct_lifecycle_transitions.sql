@@ -54,7 +54,7 @@ final as (
             (
                 {{ lead_scoring.epoch_seconds('transitioned_at') }}
                 - {{ lead_scoring.epoch_seconds('entered_from_stage_at') }}
-            ) / 86400.0 as double
+            ) / 86400.0 as {{ lead_scoring.type_double() }}
         ) as days_in_from_stage,
         event_type as transition_cause,
         event_key as cause_key,

@@ -39,17 +39,17 @@ final as (
             (
                 {{ lead_scoring.epoch_seconds('outcomes.first_sales_touch_at') }}
                 - {{ lead_scoring.epoch_seconds('windows.mql_at') }}
-            ) / 60.0 as double
+            ) / 60.0 as {{ lead_scoring.type_double() }}
         ) as speed_to_lead_minutes,
         coalesce(
             outcomes.first_sales_touch_at
-            <= {{ dbt.dateadd('minute', 5, 'windows.mql_at') }},
+            <= {{ lead_scoring.add_minutes(5, 'windows.mql_at') }},
             false
         ) as is_touched_within_5_minutes,
         coalesce(
             outcomes.first_sales_touch_at
-            <= {{ dbt.dateadd(
-                'minute', var('speed_to_lead_sla_minutes'), 'windows.mql_at'
+            <= {{ lead_scoring.add_minutes(
+                var('speed_to_lead_sla_minutes'), 'windows.mql_at'
             ) }},
             false
         ) as is_touched_within_sla,

@@ -41,9 +41,9 @@ event_metrics as (
         count(*) as mql_events,
         {{ lead_scoring.median('mql_events.speed_to_lead_minutes') }}
             as median_speed_to_lead_minutes,
-        avg(
+        cast(avg(
             case when mql_events.is_touched_within_5_minutes then 1.0 else 0.0 end
-        ) as pct_touched_within_5_minutes,
+        ) as {{ lead_scoring.type_double() }}) as pct_touched_within_5_minutes,
         {{ lead_scoring.median(
             '(' ~ lead_scoring.epoch_seconds('mql_events.won_at')
             ~ ' - ' ~ lead_scoring.epoch_seconds('mql_events.mql_at')

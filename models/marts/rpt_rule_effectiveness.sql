@@ -108,20 +108,24 @@ log_odds as (
     -- Undefined when the rule fired for every lead or for none.
     select
         rule_id,
-        case when leads_fired > 0 and leads_not_fired > 0 then ln(
-            (sqls_fired + 0.5)
-            * (leads_not_fired - sqls_not_fired + 0.5)
-            / (
-                (leads_fired - sqls_fired + 0.5)
-                * (sqls_not_fired + 0.5)
-            )
-        ) end as log_odds_ratio,
-        case when leads_fired > 0 and leads_not_fired > 0 then sqrt(
-            1.0 / (sqls_fired + 0.5)
-            + 1.0 / (leads_fired - sqls_fired + 0.5)
-            + 1.0 / (sqls_not_fired + 0.5)
-            + 1.0 / (leads_not_fired - sqls_not_fired + 0.5)
-        ) end as log_odds_standard_error
+        cast(
+            case when leads_fired > 0 and leads_not_fired > 0 then ln(
+                (sqls_fired + 0.5)
+                * (leads_not_fired - sqls_not_fired + 0.5)
+                / (
+                    (leads_fired - sqls_fired + 0.5)
+                    * (sqls_not_fired + 0.5)
+                )
+            ) end as {{ lead_scoring.type_double() }}
+        ) as log_odds_ratio,
+        cast(
+            case when leads_fired > 0 and leads_not_fired > 0 then sqrt(
+                1.0 / (sqls_fired + 0.5)
+                + 1.0 / (leads_fired - sqls_fired + 0.5)
+                + 1.0 / (sqls_not_fired + 0.5)
+                + 1.0 / (leads_not_fired - sqls_not_fired + 0.5)
+            ) end as {{ lead_scoring.type_double() }}
+        ) as log_odds_standard_error
     from cells
 ),
 

@@ -22,7 +22,7 @@ flags as (
 
 thresholds as (
     {% for threshold in thresholds %}
-        select cast({{ threshold }} as double) as mql_score_threshold
+        select cast({{ threshold }} as {{ lead_scoring.type_double() }}) as mql_score_threshold
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -86,7 +86,7 @@ final as (
         {{ lead_scoring.safe_ratio('sqls', 'mqls') }} as sql_rate,
         {{ lead_scoring.safe_ratio('customers', 'mqls') }} as customer_rate,
         {{ var('sales_capacity_mqls_per_month') }} as sales_capacity,
-        cast(mqls as double) / {{ var('sales_capacity_mqls_per_month') }}
+        cast(mqls as {{ lead_scoring.type_double() }}) / {{ var('sales_capacity_mqls_per_month') }}
             as capacity_utilisation,
         mql_score_threshold = {{ var('mql_score_threshold') }}
             as is_current_threshold

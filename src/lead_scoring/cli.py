@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from lead_scoring import __version__
 from lead_scoring.contract import RAW_TABLES
+from lead_scoring.engines import TARGETS, default_target
 from lead_scoring.errors import LeadScoringError
 
 EXIT_ERROR = 2
@@ -61,12 +62,26 @@ def _run_load(args: argparse.Namespace) -> int:
             source_dir = mapped
             _progress(f"build it with: dbt build --vars '{json.dumps(OLIST_VARS)}'")
         rows = _load_rows(args, source_dir)
-    where = resolve_duckdb_path(args.duckdb_path)
+    where = _target_description(args.target, args.duckdb_path)
     verb = "appended to" if args.mode == "append" else "loaded into"
     print(f"{verb} {args.raw_schema} in {where}")
     for table, count in rows.items():
         print(f"  {table:<22} {count:>12,} rows")
     return 0
+
+
+def _target_description(target: str, duckdb_path: str | None) -> str:
+    """Where a load went, for its closing line."""
+    from lead_scoring import engines
+
+    if target == "postgres":
+        settings = engines.postgres_settings()
+        return (
+            f"PostgreSQL {settings['host']}:{settings['port']}/{settings['dbname']}"
+        )
+    if target == "spark":
+        return f"the Spark warehouse in {engines.spark_dir()}"
+    return str(resolve_duckdb_path(duckdb_path))
 
 
 def _load_rows(args: argparse.Namespace, source_dir: str) -> dict[str, int]:
@@ -133,7 +148,13 @@ def _add_load(commands) -> None:
         + " from <table>.parquet, <table>.csv or a folder <table>/ of parts.",
     )
     parser.add_argument("--from", dest="source_dir", required=True, help="folder")
-    parser.add_argument("--target", default="duckdb", help="warehouse (duckdb)")
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default=default_target(),
+        help="warehouse: duckdb, postgres or spark (default $LEAD_SCORING_TARGET "
+        "or duckdb; connection from the same variables as profiles.yml)",
+    )
     parser.add_argument("--mode", choices=("replace", "append"), default="replace")
     parser.add_argument("--raw-schema", default="raw", help="schema (default raw)")
     parser.add_argument(

@@ -12,8 +12,20 @@ Loading happens in two steps. Planning finds and inspects every file and checks
 the required columns; it writes nothing and is the same for every target. The
 target then writes all tables in one transaction, so a failure (a corrupt data
 page, a malformed CSV row, a locked database) leaves the previous raw tables as
-they were. Only DuckDB is implemented; PostgreSQL (COPY) and Spark are meant to
-be added as further `_load_<target>` functions in `_TARGET_LOADERS`.
+they were. Targets (`_TARGET_LOADERS`):
+
+- duckdb: tables created from the files by DuckDB itself, in one transaction.
+- postgres: every table written as text columns (like a CSV load into
+  DuckDB) with COPY ... FROM STDIN (CSV), streamed from a CSV that DuckDB
+  writes from the files; one transaction, so a failure keeps the old tables.
+- spark: the files are rewritten by DuckDB as one text-only Parquet file per
+  table, read by the same in-process Spark session dbt-spark uses (see
+  lead_scoring.engines) and saved as Parquet tables in the raw database. Spark
+  has no transactions: each table is written under a temporary name first and
+  swapped in only once all of them were written.
+
+For postgres and spark every column is text, so the warehouse sees the same
+values whatever the engine; Parquet values are written as DuckDB prints them.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ import csv
 import gzip
 import io
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,8 +42,9 @@ from pathlib import Path
 
 import duckdb
 
+from lead_scoring import engines
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.errors import LoadError
+from lead_scoring.errors import LeadScoringError, LoadError
 
 __all__ = ["LoadError", "TablePlan", "SourceFile", "load", "plan_load"]
 
@@ -38,7 +52,6 @@ Progress = Callable[[str], None]
 Connection = duckdb.DuckDBPyConnection
 
 MODES: tuple[str, ...] = ("replace", "append")
-PLANNED_TARGETS: tuple[str, ...] = ("postgres", "spark")
 ENV_DUCKDB_PATH = "LEAD_SCORING_DUCKDB_PATH"
 DEFAULT_DUCKDB_PATH = Path("warehouse") / "lead_scoring.duckdb"
 _SUFFIXES: tuple[tuple[str, str], ...] = (
@@ -395,8 +408,230 @@ def _load_duckdb(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]
     return rows
 
 
+# ------------------------------------------------------- text export (postgres, spark)
+
+
+def _text_select(plan: TablePlan, columns: tuple[str, ...]) -> str:
+    """The plan's rows with every column as text, in the order of `columns`.
+
+    `columns` are output names (normalised match); a column no file has is null.
+    """
+    present = {_normal(name): name for name in plan.columns}
+    selected = []
+    for name in columns:
+        source = present.get(_normal(name))
+        value = f"cast({quote_identifier(source)} as varchar)" if source else "null"
+        selected.append(f"{value} as {quote_identifier(name)}")
+    return f"select {', '.join(selected)} from (\n{plan.select_sql()}\n)"
+
+
+def _export(plan: TablePlan, columns: tuple[str, ...], path: Path, fmt: str) -> int:
+    """Write the plan's rows as text to a CSV (no header) or Parquet file.
+
+    In the CSV, null is an empty field and an empty text is "" (how COPY
+    tells them apart). Returns the number of rows.
+    """
+    options = (
+        "format csv, header false, quote '\"', escape '\"'"
+        if fmt == "csv"
+        else "format parquet"
+    )
+    query = _text_select(plan, columns)
+    try:
+        with duckdb.connect() as connection:
+            written = connection.execute(
+                f"copy ({query}) to {_quote_literal(str(path))} ({options})"
+            ).fetchone()
+            return int(written[0]) if written else 0
+    except duckdb.Error as exc:
+        raise LoadError(
+            f"cannot read table {plan.table} from {plan.describe()}: {_first_line(exc)}",
+            hint="fix or re-export the file named above and load again",
+        ) from exc
+
+
+def _target_columns(
+    plan: TablePlan, existing: list[str] | None, mode: str, where: str
+) -> tuple[str, ...]:
+    """Columns to write: the plan's (replace) or the existing table's (append)."""
+    if mode == "replace":
+        return plan.columns
+    if existing is None:
+        raise LoadError(
+            f"table {where} does not exist, cannot append",
+            hint="load with --mode replace first",
+        )
+    spelled = {_normal(column) for column in existing}
+    unknown = [name for name in plan.columns if _normal(name) not in spelled]
+    if unknown:
+        raise LoadError(
+            f"{plan.describe()}: column(s) {', '.join(unknown)} are not in {where}",
+            hint="drop those columns or load with --mode replace",
+        )
+    return tuple(existing)
+
+
+# ----------------------------------------------------------------- PostgreSQL
+
+
+def _pg_existing_columns(cursor, schema: str, table: str) -> list[str] | None:
+    """Column names of an existing PostgreSQL table, None if it does not exist."""
+    cursor.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = %s and table_name = %s order by ordinal_position",
+        (schema, table),
+    )
+    return [row[0] for row in cursor.fetchall()] or None
+
+
+def _load_postgres(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]:
+    """Write every table into PostgreSQL with COPY, in one transaction."""
+    import psycopg2
+
+    connection = engines.postgres_connect()
+    rows: dict[str, int] = {}
+    current: TablePlan | None = None
+    schema = quote_identifier(options.raw_schema)
+    try:
+        with tempfile.TemporaryDirectory(prefix="lead-scoring-load-") as folder:
+            with connection.cursor() as cursor:
+                cursor.execute(f"create schema if not exists {schema}")
+                for plan in plans:
+                    current = plan
+                    started = time.monotonic()
+                    target = f"{schema}.{quote_identifier(plan.table)}"
+                    existing = _pg_existing_columns(
+                        cursor, options.raw_schema, plan.table
+                    )
+                    columns = _target_columns(
+                        plan, existing, options.mode,
+                        f"{options.raw_schema}.{plan.table}",
+                    )
+                    if options.mode == "replace":
+                        cursor.execute(f"drop table if exists {target}")
+                        definitions = ", ".join(
+                            f"{quote_identifier(name)} text" for name in columns
+                        )
+                        cursor.execute(f"create table {target} ({definitions})")
+                    csv_path = Path(folder) / f"{plan.table}.csv"
+                    _export(plan, columns, csv_path, "csv")
+                    names = ", ".join(quote_identifier(name) for name in columns)
+                    with open(csv_path, "rb") as handle:
+                        cursor.copy_expert(
+                            f"copy {target} ({names}) from stdin "
+                            "with (format csv, header false)",
+                            handle,
+                        )
+                    rows[plan.table] = cursor.rowcount
+                    csv_path.unlink()
+                    options.progress(
+                        f"loaded {options.raw_schema}.{plan.table}: "
+                        f"{rows[plan.table]:,} rows "
+                        f"({time.monotonic() - started:.1f}s)"
+                    )
+            connection.commit()
+    except psycopg2.Error as exc:
+        connection.rollback()
+        where = f" table {current.table} from {current.describe()}" if current else ""
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = "fix or re-export the file named above and load again"
+        if isinstance(exc, psycopg2.errors.DependentObjectsStillExist):
+            hint = "drop the views built on the raw tables (or load with --mode append)"
+        raise LoadError(
+            f"loading{where} into PostgreSQL failed, nothing was written: {first}",
+            hint=hint,
+        ) from exc
+    except LeadScoringError:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
+    return rows
+
+
+# ---------------------------------------------------------------------- Spark
+
+
+def _spark_existing_columns(spark, database: str, table: str) -> list[str] | None:
+    """Column names of an existing Spark table, None if it does not exist."""
+    if not spark.catalog.tableExists(f"{database}.{table}"):
+        return None
+    return [column.name for column in spark.catalog.listColumns(table, database)]
+
+
+def _spark_name(*parts: str) -> str:
+    """A dotted Spark identifier with each part in backquotes."""
+    return ".".join("`" + part.replace("`", "``") + "`" for part in parts)
+
+
+def _load_spark(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]:
+    """Write every table into the Spark warehouse as a Parquet table.
+
+    All tables are written under temporary names first; the old tables are
+    replaced only when every write succeeded.
+    """
+    spark = engines.spark_session()
+    database = options.raw_schema
+    rows: dict[str, int] = {}
+    staged: list[tuple[TablePlan, str]] = []
+    current: TablePlan | None = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="lead-scoring-load-") as folder:
+            spark.sql(f"create database if not exists {_spark_name(database)}")
+            for plan in plans:
+                current = plan
+                started = time.monotonic()
+                existing = _spark_existing_columns(spark, database, plan.table)
+                columns = _target_columns(
+                    plan, existing, options.mode, f"{database}.{plan.table}"
+                )
+                parquet_path = Path(folder) / f"{plan.table}.parquet"
+                rows[plan.table] = _export(plan, columns, parquet_path, "parquet")
+                frame = spark.read.parquet(str(parquet_path))
+                if options.mode == "append":
+                    frame.select(*columns).write.insertInto(
+                        _spark_name(database, plan.table)
+                    )
+                else:
+                    loading = f"{plan.table}__loading"
+                    spark.sql(
+                        f"drop table if exists {_spark_name(database, loading)}"
+                    )
+                    frame.write.format("parquet").mode("overwrite").saveAsTable(
+                        _spark_name(database, loading)
+                    )
+                    staged.append((plan, loading))
+                options.progress(
+                    f"loaded {database}.{plan.table}: {rows[plan.table]:,} rows "
+                    f"({time.monotonic() - started:.1f}s)"
+                )
+            current = None
+            for plan, loading in staged:
+                spark.sql(f"drop table if exists {_spark_name(database, plan.table)}")
+                spark.sql(
+                    f"alter table {_spark_name(database, loading)} "
+                    f"rename to {_spark_name(database, plan.table)}"
+                )
+    except LeadScoringError:
+        raise
+    except Exception as exc:  # py4j and Spark raise many exception types
+        for _, loading in staged:
+            spark.sql(f"drop table if exists {_spark_name(database, loading)}")
+        where = f" table {current.table} from {current.describe()}" if current else ""
+        raise LoadError(
+            f"loading{where} into Spark failed: {_first_line(exc)}",
+            hint="fix the problem above and load again"
+            + ("" if current else " (some raw tables may already be replaced)"),
+        ) from exc
+    return rows
+
+
 _TARGET_LOADERS: dict[str, Callable[[list[TablePlan], LoadOptions], dict[str, int]]]
-_TARGET_LOADERS = {"duckdb": _load_duckdb}
+_TARGET_LOADERS = {
+    "duckdb": _load_duckdb,
+    "postgres": _load_postgres,
+    "spark": _load_spark,
+}
 
 
 def load(
@@ -409,16 +644,14 @@ def load(
 ) -> dict[str, int]:
     """Load the six raw tables of source_dir; return rows written per table.
 
-    mode 'replace' recreates the tables, 'append' inserts by column name into
-    existing ones. Raises LoadError, and writes nothing, on any problem.
+    target is duckdb, postgres or spark (connection settings from the
+    environment, see lead_scoring.engines). mode 'replace' recreates the
+    tables, 'append' inserts by column name into existing ones. Raises
+    LoadError (EngineError when the engine cannot be reached), and writes
+    nothing, on any problem.
     """
-    if target in PLANNED_TARGETS:
-        raise LoadError(
-            f"target {target} is not supported yet",
-            hint="use --target duckdb",
-        )
     if target not in _TARGET_LOADERS:
-        known = ", ".join(list(_TARGET_LOADERS) + list(PLANNED_TARGETS))
+        known = ", ".join(_TARGET_LOADERS)
         raise LoadError(f"unknown target {target!r} (known: {known})")
     if mode not in MODES:
         raise LoadError(f"unknown mode {mode!r} (use {' or '.join(MODES)})")

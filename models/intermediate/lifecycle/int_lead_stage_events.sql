@@ -43,7 +43,8 @@ first_engagements as (
         occurred_at,
         activity_id,
         row_number() over (
-            partition by lead_id order by occurred_at, activity_id
+            partition by lead_id
+            order by occurred_at, {{ lead_scoring.text_order('activity_id') }}
         ) as engagement_rank
     from activities
     where activity_type not in ('newsletter_signup', 'email_open')
@@ -55,7 +56,8 @@ first_disqualifications as (
         changed_at,
         status_change_id,
         row_number() over (
-            partition by lead_id order by changed_at, status_change_id
+            partition by lead_id
+            order by changed_at, {{ lead_scoring.text_order('status_change_id') }}
         ) as disqualification_rank
     from status_changes
     where status = 'disqualified'
@@ -153,7 +155,7 @@ ranked_events as (
             order by
                 events.event_at,
                 events.event_priority,
-                events.event_key
+                {{ lead_scoring.text_order('events.event_key') }}
             rows between unbounded preceding and current row
         ) as reset_count
     from events
@@ -166,7 +168,8 @@ staged as (
         *,
         max(target_rank) over (
             partition by lead_id, reset_count
-            order by event_at, event_priority, event_key
+            order by
+                event_at, event_priority, {{ lead_scoring.text_order('event_key') }}
             rows between unbounded preceding and current row
         ) as stage_rank_after
     from ranked_events
@@ -183,7 +186,10 @@ final as (
         stages.lifecycle_stage as stage_after,
         row_number() over (
             partition by staged.lead_id
-            order by staged.event_at, staged.event_priority, staged.event_key
+            order by
+                staged.event_at,
+                staged.event_priority,
+                {{ lead_scoring.text_order('staged.event_key') }}
         ) as event_sequence
     from staged
     inner join stages

@@ -52,7 +52,7 @@ decisions as (
             partition by windows.mql_event_id
             order by
                 status_changes.changed_at asc,
-                status_changes.status_change_id asc
+                {{ lead_scoring.text_order('status_changes.status_change_id') }} asc
         ) as decision_rank
     from windows
     inner join status_changes
@@ -64,8 +64,12 @@ decisions as (
                 or windows.window_ends_at > status_changes.changed_at
                 or (
                     windows.window_ends_at = status_changes.changed_at
-                    and windows.ending_status_change_id
-                    >= status_changes.status_change_id
+                    and {{ lead_scoring.text_order(
+                        'windows.ending_status_change_id'
+                    ) }}
+                    >= {{ lead_scoring.text_order(
+                        'status_changes.status_change_id'
+                    ) }}
                 )
             )
 ),
@@ -82,7 +86,7 @@ attributed_opportunities as (
             partition by windows.mql_event_id
             order by
                 opportunities.created_at asc,
-                opportunities.opportunity_id asc
+                {{ lead_scoring.text_order('opportunities.opportunity_id') }} asc
         ) as opportunity_rank
     from windows
     inner join opportunities

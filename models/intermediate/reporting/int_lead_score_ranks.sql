@@ -28,9 +28,11 @@ final as (
         lead_id,
         lead_score,
         is_sql,
-        rank() over (order by lead_score)
-        + (count(*) over (partition by lead_score) - 1) / 2.0
-            as average_rank
+        cast(
+            rank() over (order by lead_score)
+            + (count(*) over (partition by lead_score) - 1) / 2.0
+            as {{ lead_scoring.type_double() }}
+        ) as average_rank
     from scored
 )
 

@@ -24,8 +24,8 @@ final as (
         negatives,
         cast(
             (positive_rank_sum - positives * (positives + 1) / 2.0)
-            / nullif(cast(positives as double) * negatives, 0)
-            as double
+            / nullif(cast(positives as {{ lead_scoring.type_double() }}) * negatives, 0)
+            as {{ lead_scoring.type_double() }}
         ) as auc
     from totals
 )

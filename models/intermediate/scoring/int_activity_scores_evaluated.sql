@@ -219,10 +219,10 @@ final as (
         activity_id,
         occurred_at,
         activity_type,
-        cast(fit_score as double) as fit_score,
-        cast(engagement_score as double) as engagement_score,
-        cast(negative_score as double) as negative_score,
-        cast(fit_score + engagement_score + negative_score as double)
+        cast(fit_score as {{ lead_scoring.type_double() }}) as fit_score,
+        cast(engagement_score as {{ lead_scoring.type_double() }}) as engagement_score,
+        cast(negative_score as {{ lead_scoring.type_double() }}) as negative_score,
+        cast(fit_score + engagement_score + negative_score as {{ lead_scoring.type_double() }})
             as lead_score
     from scored
 )

@@ -110,7 +110,7 @@ final as (
         rules.max_points,
         cast(
             {{ lead_scoring.clip_points('rules.points', 'rules.max_points') }}
-            as double
+            as {{ lead_scoring.type_double() }}
         ) as points_awarded
     from matched
     inner join rules

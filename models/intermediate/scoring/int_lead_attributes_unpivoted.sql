@@ -54,7 +54,7 @@ final as (
         field,
         is_numeric_field,
         cast(text_value as {{ dbt.type_string() }}) as text_value,
-        cast(number_value as double) as number_value
+        cast(number_value as {{ lead_scoring.type_double() }}) as number_value
     from unpivoted
 )
 

@@ -70,7 +70,8 @@ jump_0 as (
         or starts.start_at < starts.disqualified_at
         or (
             starts.start_at = starts.disqualified_at
-            and starts.start_change_id < starts.disqualified_change_id
+            and {{ lead_scoring.text_order('starts.start_change_id') }}
+            < {{ lead_scoring.text_order('starts.disqualified_change_id') }}
         )
 ),
 

@@ -26,7 +26,9 @@ first_disqualifications as (
             status_change_id,
             row_number() over (
                 partition by lead_id
-                order by changed_at asc, status_change_id asc
+                order by
+                    changed_at asc,
+                    {{ lead_scoring.text_order('status_change_id') }} asc
             ) as disqualification_rank
         from status_changes
         where status = 'disqualified'
@@ -49,7 +51,9 @@ resets as (
         cast(
             row_number() over (
                 partition by lead_id
-                order by changed_at asc, status_change_id asc
+                order by
+                    changed_at asc,
+                    {{ lead_scoring.text_order('status_change_id') }} asc
             ) as integer
         ) as start_index,
         changed_at as start_at,

@@ -36,16 +36,16 @@ category_totals as (
 final as (
     select
         leads.lead_id,
-        cast(coalesce(category_totals.fit_score, 0) as double) as fit_score,
-        cast(coalesce(category_totals.engagement_score, 0) as double)
+        cast(coalesce(category_totals.fit_score, 0) as {{ lead_scoring.type_double() }}) as fit_score,
+        cast(coalesce(category_totals.engagement_score, 0) as {{ lead_scoring.type_double() }})
             as engagement_score,
-        cast(coalesce(category_totals.negative_score, 0) as double)
+        cast(coalesce(category_totals.negative_score, 0) as {{ lead_scoring.type_double() }})
             as negative_score,
         cast(
             coalesce(category_totals.fit_score, 0)
             + coalesce(category_totals.engagement_score, 0)
             + coalesce(category_totals.negative_score, 0)
-            as double
+            as {{ lead_scoring.type_double() }}
         ) as lead_score
     from leads
     left join category_totals

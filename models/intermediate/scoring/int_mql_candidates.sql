@@ -35,7 +35,7 @@ ranked as (
         *,
         row_number() over (
             partition by lead_id, start_index
-            order by occurred_at asc, activity_id asc
+            order by occurred_at asc, {{ lead_scoring.text_order('activity_id') }} asc
         ) as qualifying_rank
     from flagged
     where qualification_path is not null

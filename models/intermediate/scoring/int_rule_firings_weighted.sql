@@ -37,9 +37,9 @@ attribute_firings as (
         cast(null as {{ dbt.type_timestamp() }}) as occurred_at,
         points,
         max_points,
-        cast(null as double) as decay_half_life_days,
+        cast(null as {{ lead_scoring.type_double() }}) as decay_half_life_days,
         true as is_counted_at_as_of,
-        cast(points as double) as decayed_points_at_as_of
+        cast(points as {{ lead_scoring.type_double() }}) as decayed_points_at_as_of
     from attribute_matches
 ),
 

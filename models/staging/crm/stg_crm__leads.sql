@@ -42,7 +42,7 @@ title_matches as (
             partition by titles.lead_id
             order by
                 seniority_patterns.match_priority asc,
-                seniority_patterns.title_pattern asc
+                {{ lead_scoring.text_order('seniority_patterns.title_pattern') }} asc
         ) as match_rank
     from titles
     inner join seniority_patterns

@@ -28,7 +28,7 @@ page_view_matches as (
             partition by activities.activity_id
             order by
                 url_patterns.match_priority asc,
-                url_patterns.url_pattern asc
+                {{ lead_scoring.text_order('url_patterns.url_pattern') }} asc
         ) as match_rank
     from activities
     inner join url_patterns

@@ -59,13 +59,13 @@ ranked as (
             updated_at desc nulls last,
             is_deleted desc,
             created_at desc nulls last,
-            email asc nulls last,
-            job_title asc nulls last,
-            company_name asc nulls last,
+            {{ lead_scoring.text_order('email') }} asc nulls last,
+            {{ lead_scoring.text_order('job_title') }} asc nulls last,
+            {{ lead_scoring.text_order('company_name') }} asc nulls last,
             employee_count asc nulls last,
-            country_text asc nulls last,
-            lead_source asc nulls last,
-            owner_id asc nulls last
+            {{ lead_scoring.text_order('country_text') }} asc nulls last,
+            {{ lead_scoring.text_order('lead_source') }} asc nulls last,
+            {{ lead_scoring.text_order('owner_id') }} asc nulls last
     )
 ),
 

@@ -32,6 +32,7 @@ classified as (
             'opportunity_id', 'lead_id', 'created_at', 'stage_name', 'amount',
             'is_closed', 'is_won', 'closed_at',
         ],
+        number_columns=['amount'],
     ) }}
 )
 

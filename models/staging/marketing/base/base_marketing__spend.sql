@@ -42,8 +42,8 @@ ranked as (
             order by
                 case when amount >= 0 then 0 else 1 end,
                 amount desc nulls last,
-                amount_text asc nulls last,
-                campaign_id asc nulls last
+                {{ lead_scoring.text_order('amount_text') }} asc nulls last,
+                {{ lead_scoring.text_order('campaign_id') }} asc nulls last
         ) as copy_rank
     from typed
 ),
