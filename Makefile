@@ -4,7 +4,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Optional engines to install besides the dev tools, e.g.
+# `make test EXTRAS=dev,postgres,spark` (.ci/run installs all of them).
+EXTRAS ?= dev
+comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 DEMO_DIR := warehouse/demo_raw
 DEMO_AS_OF := 2026-06-30 23:59:59
 DEMO_LEADS ?= 2000
@@ -19,7 +23,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -37,4 +41,4 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf warehouse target logs
+	rm -rf warehouse target logs spark-warehouse metastore_db derby.log
