@@ -1,4 +1,4 @@
-"""The `lead-scoring` command: generate, load and summarise raw data.
+"""The `lead-scoring` command: generate, load, summarise, calibrate, bench.
 
 Results go to standard output, progress lines to standard error. Expected
 failures print `error: <message>` and a hint, and exit with status 2.
@@ -121,6 +121,24 @@ def _run_calibrate(args: argparse.Namespace) -> int:
     print(f"proposed rules: {seed_path}")
     print(f"report:         {report_path}")
     print(f"review with:    diff -u {rules_path} {seed_path}")
+    return 0
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    """`bench`: time generate, load, builds and the floor query."""
+    from lead_scoring.bench import bench, render
+
+    result = bench(
+        args.leads,
+        activities_per_lead=args.activities_per_lead,
+        runs=args.runs,
+        threads=args.threads,
+        work_dir=args.work_dir,
+        project_dir=args.project_dir,
+        keep=args.keep,
+        progress=_progress,
+    )
+    print(render(result))
     return 0
 
 
@@ -269,12 +287,40 @@ def _add_calibrate(commands) -> None:
     parser.set_defaults(handler=_run_calibrate)
 
 
+def _add_bench(commands) -> None:
+    """Arguments of `bench`."""
+    parser = commands.add_parser(
+        "bench",
+        help="time generate, load, a full and an incremental dbt build, and the "
+        "floor query on DuckDB",
+        description="Each run generates the data in a fresh folder, loads it, "
+        "builds, runs the floor query, appends one day of activity and builds "
+        "again; prints the median of the runs and writes bench-<leads>.json "
+        "into --work-dir.",
+    )
+    parser.add_argument("--leads", type=int, required=True, help="number of leads")
+    parser.add_argument(
+        "--activities-per-lead", type=float, default=100.0,
+        help="mean activities per lead (default 100)",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs (default 3)")
+    parser.add_argument("--threads", type=int, default=2, help="threads (default 2)")
+    parser.add_argument(
+        "--work-dir", default="warehouse/bench", help="scratch folder (default warehouse/bench)"
+    )
+    parser.add_argument("--project-dir", default=".", help="dbt project (default .)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep each run's data and warehouse"
+    )
+    parser.set_defaults(handler=_run_bench)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `lead-scoring` command."""
     parser = argparse.ArgumentParser(
         prog="lead-scoring",
         description="Generate, load and summarise raw data of the lead_scoring "
-        "warehouse.",
+        "warehouse; calibrate its rules against outcomes; benchmark it.",
     )
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -282,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load(commands)
     _add_summary(commands)
     _add_calibrate(commands)
+    _add_bench(commands)
     return parser
 
 
