@@ -21,3 +21,7 @@ class LoadError(LeadScoringError):
 
 class SummaryError(LeadScoringError):
     """A warehouse that cannot be summarised."""
+
+
+class CalibrationError(LeadScoringError):
+    """Calibration cannot run or would not be trustworthy; nothing was written."""
