@@ -33,6 +33,7 @@ from dbt.cli.main import dbtRunner
 
 from conftest import PROJECT_DIR, failure_summary
 from lead_scoring import engines
+from lead_scoring.contract import RAW_TABLES
 from lead_scoring.generate import generate
 from lead_scoring.load import load
 
@@ -40,6 +41,7 @@ AS_OF = "2026-06-30 23:59:59"
 LEADS = 400
 SEED = 11
 MARTS_YML = PROJECT_DIR / "models" / "marts" / "_marts__models.yml"
+RAW = "raw."  # key prefix of the raw tables among the fetched relations
 ENGINE_ENV = (
     "LEAD_SCORING_TARGET", "LEAD_SCORING_SCHEMA", "LEAD_SCORING_DUCKDB_PATH",
     "LEAD_SCORING_SPARK_DIR",
@@ -137,10 +139,15 @@ def duckdb_marts(
     load(raw_dir, duckdb_path=path)
     run_dbt(root, "duckdb", "analytics", "raw")
     with duckdb.connect(str(path)) as connection:
-        return {
+        marts = {
             mart: fetch_dicts(connection.execute(f"select * from analytics.{mart}"))
             for mart in MART_KEYS
         }
+        for table in RAW_TABLES:
+            marts[RAW + table] = fetch_dicts(
+                connection.execute(f"select * from raw.{table}")
+            )
+        return marts
 
 
 def fetch_dicts(cursor: Any) -> list[dict[str, Any]]:
@@ -178,6 +185,9 @@ def postgres_marts(
             for mart in MART_KEYS:
                 cursor.execute(f'select * from "{schema}"."{mart}"')
                 marts[mart] = fetch_dicts(cursor)
+            for table in RAW_TABLES:
+                cursor.execute(f'select * from "{raw_schema}"."{table}"')
+                marts[RAW + table] = fetch_dicts(cursor)
         connection.rollback()
         yield marts
     finally:
@@ -222,6 +232,10 @@ def spark_marts(
             for field in frame.schema.fields
         ]
         marts[mart] = [row.asDict() for row in frame.selectExpr(*selected).collect()]
+    for table in RAW_TABLES:
+        marts[RAW + table] = [
+            row.asDict() for row in spark.table(f"{raw_schema}.{table}").collect()
+        ]
     for name in (schema, schema + "_restricted", raw_schema):
         spark.sql(f"drop database if exists {name} cascade")
     return marts
@@ -301,6 +315,51 @@ def assert_same_marts(
     assert not report, f"{engine} differs from DuckDB:\n" + "\n".join(report)
 
 
+def assert_same_raw(
+    engine: str,
+    expected: dict[str, list[dict[str, Any]]],
+    actual: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Every raw table holds the same text values (null and '' kept apart)."""
+    for table in RAW_TABLES:
+        def rows(found: list[dict[str, Any]]) -> list[tuple]:
+            return sorted(
+                tuple((value is None, value or "") for value in row.values())
+                for row in found
+            )
+
+        left, right = expected[RAW + table], actual[RAW + table]
+        assert left and list(left[0]) == list(right[0]), table
+        assert rows(left) == rows(right), f"{engine} loaded {table} differently"
+
+
+def test_spark_loader_session_equals_the_dbt_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loader's Spark settings are the profile's server_side_parameters
+    (rendered with the same environment), so both see one warehouse."""
+    import jinja2
+
+    monkeypatch.setenv("LEAD_SCORING_SPARK_DIR", "/data/spark")
+    monkeypatch.setenv("LEAD_SCORING_SPARK_PARTITIONS", "7")
+    profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
+    spark = profile["lead_scoring"]["outputs"]["spark"]
+    assert spark["method"] == "session"
+
+    def env_var(name: str, default: str | None = None) -> str | None:
+        return os.environ.get(name, default)
+
+    rendered = {
+        key: jinja2.Template(str(value)).render(env_var=env_var)
+        for key, value in spark["server_side_parameters"].items()
+    }
+    expected = dict(engines.spark_conf())
+    assert expected.pop("spark.sql.ansi.enabled") == "false"  # set by dbt-spark
+    assert rendered == expected
+    assert expected["spark.sql.warehouse.dir"] == "/data/spark/tables"
+    assert expected["spark.sql.shuffle.partitions"] == "7"
+
+
 def test_comparison_sees_a_difference(
     duckdb_marts: dict[str, list[dict[str, Any]]],
 ) -> None:
@@ -337,6 +396,7 @@ def test_postgres_builds_the_same_marts(
     duckdb_marts: dict[str, list[dict[str, Any]]],
     postgres_marts: dict[str, list[dict[str, Any]]],
 ) -> None:
+    assert_same_raw("PostgreSQL", duckdb_marts, postgres_marts)
     assert_same_marts("PostgreSQL", duckdb_marts, postgres_marts)
 
 
@@ -344,4 +404,5 @@ def test_spark_builds_the_same_marts(
     duckdb_marts: dict[str, list[dict[str, Any]]],
     spark_marts: dict[str, list[dict[str, Any]]],
 ) -> None:
+    assert_same_raw("Spark", duckdb_marts, spark_marts)
     assert_same_marts("Spark", duckdb_marts, spark_marts)

@@ -106,6 +106,7 @@ def spark_conf() -> dict[str, str]:
         "spark.driver.memory": _env("LEAD_SCORING_SPARK_MEMORY", "2g"),
         "spark.master": f"local[{_env('LEAD_SCORING_THREADS', '2')}]",
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.sources.default": "parquet",
         "spark.sql.legacy.createHiveTableByDefault": "false",
         # dbt-spark sets this on every session it opens.

@@ -8,12 +8,15 @@
 -- epoch carries the MQL event it led to, if any.
 --
 -- Which starts are reached depends on the MQL moments before them, so the
--- walk follows "next start" links. It does so by pointer doubling: after
--- round m every start within 2^m links of the beginning is known, so
--- ceil(log2(starts per lead)) rounds of small joins suffice, on any engine
--- (never fewer than 5: cheap, and safe when the count cannot be read).
+-- walk follows "next start" links (macro reachable_starts). By default it
+-- does so by pointer doubling: after round m every start within 2^m links
+-- of the beginning is known, so ceil(log2(starts per lead)) rounds of small
+-- joins suffice (never fewer than 5: cheap, and safe when the count cannot
+-- be read). On Spark, which would copy each round into the next, each
+-- lead's links are walked as a map instead.
 
-{#- At least 5 rounds (32 starts per lead); more when the data has more. #}
+{#- Pointer doubling rounds: at least 5 (32 starts per lead), more when
+    the data has more. #}
 {%- set rounds = 5 %}
 {%- set starts_relation = lead_scoring.load_built_relation(
     ref('int_lead_qualification_starts')
@@ -75,47 +78,7 @@ jump_0 as (
         )
 ),
 
-reached_0 as (
-    select
-        lead_id,
-        start_index
-    from starts
-    where start_index = 0
-),
-
-{%- for round in range(rounds) %}
-
-    reached_{{ round + 1 }} as (
-        select
-            lead_id,
-            start_index
-        from reached_{{ round }}
-        union
-        select
-            jump_{{ round }}.lead_id,
-            jump_{{ round }}.target_index as start_index
-        from reached_{{ round }}
-        inner join jump_{{ round }}
-            on
-                reached_{{ round }}.lead_id = jump_{{ round }}.lead_id
-                and reached_{{ round }}.start_index = jump_{{ round }}.start_index
-    ),
-
-    {%- if not loop.last %}
-
-        jump_{{ round + 1 }} as (
-            select
-                first_jump.lead_id,
-                first_jump.start_index,
-                second_jump.target_index
-            from jump_{{ round }} as first_jump
-            inner join jump_{{ round }} as second_jump
-                on
-                    first_jump.lead_id = second_jump.lead_id
-                    and first_jump.target_index = second_jump.start_index
-        ),
-    {%- endif %}
-{%- endfor %}
+{{ lead_scoring.reachable_starts('starts', 'jump_0', rounds) }}
 
 final as (
     select
@@ -128,7 +91,7 @@ final as (
         candidates.qualification_path,
         candidates.lead_score_at_mql,
         candidates.fit_score_at_mql
-    from reached_{{ rounds }} as reached
+    from reached
     inner join starts
         on
             reached.lead_id = starts.lead_id
