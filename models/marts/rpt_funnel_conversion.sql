@@ -41,9 +41,13 @@ event_metrics as (
         count(*) as mql_events,
         {{ lead_scoring.median('mql_events.speed_to_lead_minutes') }}
             as median_speed_to_lead_minutes,
-        cast(avg(
-            case when mql_events.is_touched_within_5_minutes then 1.0 else 0.0 end
-        ) as {{ lead_scoring.type_double() }}) as pct_touched_within_5_minutes,
+        avg(
+            case
+                when mql_events.is_touched_within_5_minutes
+                    then cast(1 as {{ lead_scoring.type_double() }})
+                else 0
+            end
+        ) as pct_touched_within_5_minutes,
         {{ lead_scoring.median(
             '(' ~ lead_scoring.epoch_seconds('mql_events.won_at')
             ~ ' - ' ~ lead_scoring.epoch_seconds('mql_events.mql_at')

@@ -104,29 +104,40 @@ cells as (
     cross join overall
 ),
 
+haldane_cells as (
+    -- The four cells of the rule's 2x2 table (fired or not x reached SQL or
+    -- not), each plus 0.5, as doubles: exact for any count, and every engine
+    -- then divides and takes logarithms alike (Spark's decimals would round).
+    select
+        rule_id,
+        leads_fired,
+        leads_not_fired,
+        cast(sqls_fired as {{ lead_scoring.type_double() }}) + 0.5
+            as fired_sql,
+        cast(leads_fired - sqls_fired as {{ lead_scoring.type_double() }})
+        + 0.5 as fired_no_sql,
+        cast(sqls_not_fired as {{ lead_scoring.type_double() }}) + 0.5
+            as not_fired_sql,
+        cast(
+            leads_not_fired - sqls_not_fired as {{ lead_scoring.type_double() }}
+        ) + 0.5 as not_fired_no_sql
+    from cells
+),
+
 log_odds as (
     -- Undefined when the rule fired for every lead or for none.
     select
         rule_id,
-        cast(
-            case when leads_fired > 0 and leads_not_fired > 0 then ln(
-                (sqls_fired + 0.5)
-                * (leads_not_fired - sqls_not_fired + 0.5)
-                / (
-                    (leads_fired - sqls_fired + 0.5)
-                    * (sqls_not_fired + 0.5)
-                )
-            ) end as {{ lead_scoring.type_double() }}
-        ) as log_odds_ratio,
-        cast(
-            case when leads_fired > 0 and leads_not_fired > 0 then sqrt(
-                1.0 / (sqls_fired + 0.5)
-                + 1.0 / (leads_fired - sqls_fired + 0.5)
-                + 1.0 / (sqls_not_fired + 0.5)
-                + 1.0 / (leads_not_fired - sqls_not_fired + 0.5)
-            ) end as {{ lead_scoring.type_double() }}
-        ) as log_odds_standard_error
-    from cells
+        case when leads_fired > 0 and leads_not_fired > 0 then ln(
+            fired_sql * not_fired_no_sql / (fired_no_sql * not_fired_sql)
+        ) end as log_odds_ratio,
+        case when leads_fired > 0 and leads_not_fired > 0 then sqrt(
+            1.0 / fired_sql
+            + 1.0 / fired_no_sql
+            + 1.0 / not_fired_sql
+            + 1.0 / not_fired_no_sql
+        ) end as log_odds_standard_error
+    from haldane_cells
 ),
 
 final as (
