@@ -35,7 +35,7 @@ from conftest import PROJECT_DIR, failure_summary
 from lead_scoring import engines
 from lead_scoring.contract import RAW_TABLES
 from lead_scoring.generate import generate
-from lead_scoring.load import load
+from lead_scoring.load import LoadError, load
 
 AS_OF = "2026-06-30 23:59:59"
 LEADS = 400
@@ -239,6 +239,58 @@ def spark_marts(
     for name in (schema, schema + "_restricted", raw_schema):
         spark.sql(f"drop database if exists {name} cascade")
     return marts
+
+
+@pytest.fixture
+def pg_connection() -> Iterator[Any]:
+    """A psycopg2 connection to the test server (skip or fail without one)."""
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        unavailable(
+            'PostgreSQL tests need the postgres extra: pip install -e ".[postgres]"'
+        )
+    try:
+        connection = engines.postgres_connect()
+    except engines.EngineError as exc:
+        unavailable(f"{exc}; start PostgreSQL or set LEAD_SCORING_PG_*")
+    yield connection
+    connection.close()
+
+
+def test_postgres_load_appends_and_a_failed_load_writes_nothing(
+    raw_dir: Path, tmp_path: Path, pg_connection: Any, run_id: str
+) -> None:
+    schema = run_id + "_append"
+
+    def counts() -> dict[str, int]:
+        found = {}
+        with pg_connection.cursor() as cursor:
+            for table in RAW_TABLES:
+                cursor.execute(f'select count(*) from "{schema}"."{table}"')
+                found[table] = cursor.fetchone()[0]
+        pg_connection.rollback()
+        return found
+
+    try:
+        first = load(raw_dir, target="postgres", raw_schema=schema)
+        assert counts() == first
+        assert load(raw_dir, target="postgres", raw_schema=schema, mode="append") == first
+        doubled = {table: 2 * rows for table, rows in first.items()}
+        assert counts() == doubled
+        # The last table breaks while COPY runs: the five before it were
+        # already written in the transaction, and are rolled back.
+        broken = tmp_path / "broken"
+        shutil.copytree(raw_dir, broken)
+        with open(broken / "marketing_spend.csv", "a") as handle:
+            handle.write('2026-01-01,"never closed,c1,5\n')
+        with pytest.raises(LoadError, match="marketing_spend"):
+            load(broken, target="postgres", raw_schema=schema)
+        assert counts() == doubled
+    finally:
+        with pg_connection.cursor() as cursor:
+            cursor.execute(f'drop schema if exists "{schema}" cascade')
+        pg_connection.commit()
 
 
 # ------------------------------------------------------------- comparison

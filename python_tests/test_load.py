@@ -14,6 +14,7 @@ import pytest
 
 from lead_scoring.cli import main
 from lead_scoring.contract import RAW_TABLES
+from lead_scoring.engines import EngineError
 from lead_scoring.generate import generate
 from lead_scoring.load import ENV_DUCKDB_PATH, LoadError, load
 from lead_scoring.summary import summary
@@ -211,8 +212,6 @@ def test_raw_schema_and_env_path(source, tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"target": "postgres"}, "target postgres is not supported yet"),
-        ({"target": "spark"}, "target spark is not supported yet"),
         ({"target": "oracle"}, "unknown target 'oracle'"),
         ({"mode": "merge"}, "unknown mode 'merge'"),
     ],
@@ -220,6 +219,17 @@ def test_raw_schema_and_env_path(source, tmp_path, monkeypatch):
 def test_unknown_target_or_mode(source, db, arguments, message):
     with pytest.raises(LoadError, match=message):
         load(source[0], duckdb_path=db, **arguments)
+
+
+def test_unreachable_postgres_says_what_to_do(source, monkeypatch):
+    """No server (or no driver): a clear error naming the way out."""
+    monkeypatch.setenv("LEAD_SCORING_PG_HOST", "127.0.0.1")
+    monkeypatch.setenv("LEAD_SCORING_PG_PORT", "9")  # discard port: refused
+    with pytest.raises(EngineError) as caught:
+        load(source[0], target="postgres")
+    message = str(caught.value)
+    assert "127.0.0.1:9" in message or "psycopg2" in message
+    assert caught.value.hint
 
 
 def test_summary_reports_layers_and_rejections(source, db):
