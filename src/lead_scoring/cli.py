@@ -50,8 +50,6 @@ def _run_load(args: argparse.Namespace) -> int:
     import json
     import tempfile
 
-    from lead_scoring.load import resolve_duckdb_path
-
     source_dir = args.source_dir
     with tempfile.TemporaryDirectory(prefix="lead-scoring-map-") as mapped:
         if args.mapping == "olist":
@@ -73,6 +71,7 @@ def _run_load(args: argparse.Namespace) -> int:
 def _target_description(target: str, duckdb_path: str | None) -> str:
     """Where a load went, for its closing line."""
     from lead_scoring import engines
+    from lead_scoring.load import resolve_duckdb_path
 
     if target == "postgres":
         settings = engines.postgres_settings()

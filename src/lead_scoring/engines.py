@@ -100,6 +100,8 @@ def spark_conf() -> dict[str, str]:
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={folder}/metastore_db;create=true"
         ),
+        # derby.log goes there too, not into the working directory.
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={folder}",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": partitions,
         "spark.default.parallelism": partitions,
