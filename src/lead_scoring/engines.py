@@ -55,9 +55,9 @@ def postgres_settings() -> dict[str, Any]:
         "dbname": _env("LEAD_SCORING_PG_DATABASE", "test"),
         "connect_timeout": 10,
     }
-    password = _env("LEAD_SCORING_PG_PASSWORD", _env("PGPASSWORD", ""))
-    if password:
-        settings["password"] = password
+    given = _env("LEAD_SCORING_PG_PASSWORD", _env("PGPASSWORD", ""))
+    if given:
+        settings["password"] = given
     return settings
 
 
