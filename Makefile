@@ -4,7 +4,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# pip extras `make setup` / `make test` install: dev (test tools) and
+# semantic (MetricFlow's `mf`) by default; CI adds dagster
+# (`make test EXTRAS=dev,semantic,dagster`, see .ci/run).
+EXTRAS ?= dev,semantic
+comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 DEMO_DIR := warehouse/demo_raw
 DEMO_AS_OF := 2026-06-30 23:59:59
 DEMO_LEADS ?= 2000
@@ -19,7 +24,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 demo: $(STAMP)

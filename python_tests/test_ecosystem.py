@@ -23,7 +23,7 @@ def test_selectors_pick_the_right_jobs(tmp_path) -> None:
     reports = listed(warehouse, "--selector", "reports", "--resource-type", "model")
     assert {"rpt_funnel_conversion", "rpt_score_calibration",
             "rpt_threshold_backtest", "rpt_sales_feedback",
-            "fct_lifecycle_transitions"} <= reports
+            "rpt_rule_effectiveness", "fct_lifecycle_transitions"} <= reports
     assert reports | scoring <= everything
     quality = listed(warehouse, "--selector", "data_quality")
     assert "assert_raw_rows_are_used_or_rejected" in quality
@@ -75,3 +75,23 @@ def test_activity_types_seed_is_the_contract_list() -> None:
         seeded = [row["activity_type"] for row in csv.DictReader(handle)]
     assert sorted(seeded) == sorted(ACTIVITY_TYPES)
     assert len(set(ACTIVITY_TYPES)) == 17
+
+
+def test_scoring_refresh_builds_on_an_empty_warehouse(tmp_path) -> None:
+    """The hourly job runs first on a new warehouse: none of its tests may
+    read a model it does not build (the reports, the lifecycle)."""
+    from lead_scoring.generate import generate
+    from lead_scoring.load import load
+
+    warehouse = Warehouse(tmp_path)
+    generate(tmp_path / "raw", leads=120, seed=3, dirty_rate=0.05, fmt="csv",
+             as_of="2026-06-30 23:59:59", activities_per_lead=8)
+    load(tmp_path / "raw", duckdb_path=str(warehouse.path))
+    result = warehouse.dbt("build", "--selector", "scoring_refresh",
+                           vars={"as_of": "2026-06-30 23:59:59"})
+    ran = {node_result.node.name for node_result in result.result.results}
+    assert {"dim_leads", "fct_mql_events", "assert_raw_rows_are_used_or_rejected",
+            "assert_scores_equal_ledger"} <= ran
+    assert not ran & {"rpt_funnel_conversion", "fct_lifecycle_transitions",
+                      "assert_current_stage_is_last_transition"}
+    assert warehouse.query("select count(*) from analytics.dim_leads")[0][0] > 90
