@@ -95,3 +95,44 @@ def test_scoring_refresh_builds_on_an_empty_warehouse(tmp_path) -> None:
     assert not ran & {"rpt_funnel_conversion", "fct_lifecycle_transitions",
                       "assert_current_stage_is_last_transition"}
     assert warehouse.query("select count(*) from analytics.dim_leads")[0][0] > 90
+
+
+def test_source_freshness_thresholds_follow_each_feed(tmp_path) -> None:
+    """Each feed is judged by its own rhythm: engagement hourly, sales on
+    business days, spend a day late, opportunities weekly."""
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+
+    def ago(**delta: float) -> str:
+        return (now - timedelta(**delta)).strftime("%Y-%m-%d %H:%M:%S")
+
+    warehouse = Warehouse(tmp_path)
+    warehouse.write_raw({
+        "leads": [{"lead_id": "L1", "updated_at": ago(hours=30)}],
+        "activities": [{"activity_id": "A1", "lead_id": "L1",
+                        "occurred_at": ago(hours=20)}],
+        "sales_activities": [{"sales_activity_id": "S1", "lead_id": "L1",
+                              "occurred_at": ago(days=2, hours=12)}],
+        "lead_status_changes": [{"status_change_id": "C1", "lead_id": "L1",
+                                 "status": "sales_accepted",
+                                 "changed_at": ago(days=8)}],
+        "opportunities": [{"opportunity_id": "O1", "lead_id": "L1",
+                           "created_at": ago(days=10)}],
+        "marketing_spend": [{"spend_date": (now - timedelta(days=1)).strftime("%Y-%m-%d"),
+                             "lead_source": "webinar", "amount": "10"}],
+    })
+    result = warehouse.dbt_raw("source", "freshness")
+    statuses = {
+        node_result.node.name: str(node_result.status)
+        for node_result in result.result.results
+        if node_result.node.resource_type == "source"
+    }
+    assert statuses == {
+        "leads": "warn",  # over a day
+        "activities": "warn",  # over 12 hours
+        "sales_activities": "pass",  # a long weekend
+        "lead_status_changes": "error",  # over a week
+        "opportunities": "warn",  # over a week, under two
+        "marketing_spend": "pass",  # yesterday's spend
+    }
