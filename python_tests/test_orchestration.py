@@ -180,3 +180,17 @@ def test_scoring_refresh_job_materialises_the_scoring_marts(orchestration) -> No
     }
     assert rejected == expected
     assert any(reason == "future_dated" for _, reason in expected)
+
+
+def test_instance_config_runs_one_warehouse_job_at_a_time(orchestration, tmp_path) -> None:
+    """dagster.yaml, as DAGSTER_HOME, queues the jobs' tagged runs one at a time."""
+    import shutil
+
+    import dagster
+
+    shutil.copy(DEFINITIONS.with_name("dagster.yaml"), tmp_path / "dagster.yaml")
+    instance = dagster.DagsterInstance.from_config(str(tmp_path))
+    limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    assert limits == [{"key": "lead_scoring/warehouse", "limit": 1}]
+    module, _, _ = orchestration
+    assert module.WAREHOUSE_TAG == {"lead_scoring/warehouse": "duckdb"}
