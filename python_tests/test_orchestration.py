@@ -194,3 +194,25 @@ def test_instance_config_runs_one_warehouse_job_at_a_time(orchestration, tmp_pat
     assert limits == [{"key": "lead_scoring/warehouse", "limit": 1}]
     module, _, _ = orchestration
     assert module.WAREHOUSE_TAG == {"lead_scoring/warehouse": "duckdb"}
+
+
+def test_dagster_cli_loads_the_code_location(orchestration, tmp_path) -> None:
+    """What `dagster dev -f` loads: `dagster definitions validate` passes,
+    with dagster.yaml as the instance config."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(DEFINITIONS.with_name("dagster.yaml"), tmp_path / "dagster.yaml")
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
+         "-f", str(DEFINITIONS)],
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path),
+             "LEAD_SCORING_DAGSTER_TARGET_PATH": str(tmp_path / "manifest")},
+        capture_output=True, text=True, timeout=300,
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    assert "All code locations passed validation" in output
+    assert (tmp_path / "manifest" / "manifest.json").is_file()

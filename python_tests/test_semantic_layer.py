@@ -108,11 +108,18 @@ def assert_same_table(
     assert mismatches == [], f"{what}: mf != SQL for {mismatches[:10]}"
 
 
+@pytest.fixture(scope="session")
+def metricflow_installed() -> None:
+    """Skip (or fail in CI) before the warehouse is built when mf is missing."""
+    require_module("dbt_metricflow", HOW_TO_ENABLE)
+
+
 @pytest.fixture(scope="module")
-def metricflow(generated, tmp_path_factory: pytest.TempPathFactory) -> tuple[MetricFlow, Warehouse]:
+def metricflow(
+    metricflow_installed, generated, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[MetricFlow, Warehouse]:
     """mf over a copy of the `generated` warehouse (a second process cannot
     open a DuckDB file this one holds), with the project's semantic manifest."""
-    require_module("dbt_metricflow", HOW_TO_ENABLE)
     warehouse, _ = generated
     root = Path(tmp_path_factory.mktemp("semantic"))
     project = copy_project(root / "project")
