@@ -1,4 +1,4 @@
-"""The `lead-scoring` command: generate, load and summarise raw data.
+"""The `lead-scoring` command: generate, load, summarise, report.
 
 Results go to standard output, progress lines to standard error. Expected
 failures print `error: <message>` and a hint, and exit with status 2.
@@ -91,6 +91,21 @@ def _run_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_report(args: argparse.Namespace) -> int:
+    """`report`: write the HTML picture of the funnel."""
+    from lead_scoring.report import write_report
+
+    path = write_report(
+        args.out,
+        duckdb_path=args.duckdb_path,
+        schema=args.schema,
+        target=args.target,
+        progress=_progress,
+    )
+    print(f"wrote {path}: open it in a browser (no server or internet needed)")
+    return 0
+
+
 def _add_generate(commands) -> None:
     """Arguments of `generate`."""
     parser = commands.add_parser(
@@ -163,18 +178,37 @@ def _add_summary(commands) -> None:
     parser.set_defaults(handler=_run_summary)
 
 
+def _add_report(commands) -> None:
+    """Arguments of `report`."""
+    parser = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report of the funnel from the marts",
+        description="Read the marts of a built warehouse and write one HTML "
+        "file with the funnel by stage, MQLs and conversion by cohort month and "
+        "lead source, the score distribution of converted and other leads, the "
+        "score calibration curve and speed to lead. It opens in a browser with "
+        "no server and no internet.",
+    )
+    parser.add_argument("--out", required=True, help="HTML file to write")
+    parser.add_argument("--target", default="duckdb", help="warehouse (duckdb)")
+    parser.add_argument("--duckdb-path", help="DuckDB file (as for load)")
+    parser.add_argument("--schema", default="analytics", help="modelled schema")
+    parser.set_defaults(handler=_run_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `lead-scoring` command."""
     parser = argparse.ArgumentParser(
         prog="lead-scoring",
         description="Generate, load and summarise raw data of the lead_scoring "
-        "warehouse.",
+        "warehouse, and draw its funnel report.",
     )
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_generate(commands)
     _add_load(commands)
     _add_summary(commands)
+    _add_report(commands)
     return parser
 
 
