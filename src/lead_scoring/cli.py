@@ -223,10 +223,20 @@ def _fail(message: str, hint: str | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
+    import duckdb
+
     try:
         return args.handler(args)
     except LeadScoringError as exc:
         return _fail(str(exc), exc.hint)
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return _fail(
+            f"the DuckDB warehouse failed: {first_line or type(exc).__name__}",
+            "another program may hold the file (dbt, a notebook): close it and "
+            "run again; if the file is damaged, rebuild it with `lead-scoring "
+            "load` and `dbt build`",
+        )
     except BrokenPipeError:
         # the reader of our output went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
