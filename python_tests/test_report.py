@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -319,20 +320,42 @@ def test_wrong_schema_and_folder_as_output(report, tmp_path):
     assert "hint: pass a file name" in err
 
 
+def test_without_plotly_the_hint_names_the_extra(report, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "plotly", None)
+    status, _, err = _run(["report", "--out", str(tmp_path / "r.html"),
+                           "--duckdb-path", str(report["warehouse"].path)])
+    assert status == 2
+    assert err.splitlines() == [
+        "error: the report needs the plotly package, which is not installed",
+        "hint: install the report extra: pip install -e '.[report]' "
+        "(make setup does)",
+    ]
+
+
 # ------------------------------------------------------------------ Chromium
 
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    """Path of Debian's chromium, or skip (fail in CI) without it."""
-    found = shutil.which("chromium") or (
-        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-    )
+    """Path of Debian's chromium (or $LEAD_SCORING_CHROMIUM), else skip.
+
+    Without it the rendering tests skip, or fail when
+    LEAD_SCORING_REQUIRE_ALL=1 (CI).
+    """
+    wanted = os.environ.get("LEAD_SCORING_CHROMIUM", "").strip()
+    if wanted:
+        found = shutil.which(wanted)
+    else:
+        found = shutil.which("chromium") or (
+            "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+        )
     if found:
         return found
     message = (
-        "headless Chromium is not installed: `apt-get install -y chromium` "
-        "(Debian) enables the rendering tests; .ci/run installs it"
+        f"headless Chromium is not installed ({wanted or 'chromium'} not found): "
+        "`apt-get install -y chromium` (Debian) enables the rendering tests, "
+        "or set LEAD_SCORING_CHROMIUM to a Chromium or Chrome binary; "
+        ".ci/run installs it"
     )
     if os.environ.get("LEAD_SCORING_REQUIRE_ALL") == "1":
         pytest.fail(message + " (LEAD_SCORING_REQUIRE_ALL=1 makes it mandatory)")

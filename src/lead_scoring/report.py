@@ -1,6 +1,6 @@
 """A self-contained HTML picture of the funnel, drawn from the built marts.
 
-`write_report` reads five marts (rpt_funnel_conversion, rpt_score_calibration,
+`write_report` reads four marts (rpt_funnel_conversion, rpt_score_calibration,
 dim_leads, fct_mql_events) and writes one HTML file with six charts:
 
 1. the funnel by stage (leads -> MQLs -> SQLs -> opportunities -> customers),
@@ -492,11 +492,10 @@ def _score_chart(go: Any, data: ReportData) -> Chart:
     everything = data.scores_sql + data.scores_not_sql
     title = "Lead score: leads that reached SQL vs the others"
     low = math.floor(min(everything, default=0) / width) * width
-    high = math.ceil(max(everything, default=width) / width) * width
-    edges = np.arange(low, high + width, width) if high > low else np.array(
-        [low, low + width]
-    )
-    # lower edge included here, as in the score bands
+    # bands [low, low + width) as in rpt_score_calibration: the top edge lies
+    # above the highest score, so numpy's closed last bin changes nothing
+    high = (math.floor(max(everything, default=0) / width) + 1) * width
+    edges = np.arange(low, high + width / 2, width)
     traces = []
     groups = (
         ("reached SQL", data.scores_sql, "#2ca02c"),
