@@ -523,7 +523,12 @@ def _score_chart(go: Any, data: ReportData) -> Chart:
             go,
             title,
             barmode="group",
-            xaxis={"title": {"text": f"lead_score at as_of (bands of {width:g})"}},
+            # ticks on band edges, at most about 25 of them
+            xaxis={
+                "title": {"text": f"lead_score at as_of (bands of {width:g})"},
+                "tick0": float(low),
+                "dtick": float(width * max(1, math.ceil((len(edges) - 1) / 25))),
+            },
             yaxis={"title": {"text": "% of the group's leads"}},
         ),
     )
