@@ -239,6 +239,14 @@ def test_calibration_curve_and_auc(report):
     sqls = sum(row[2] for row in bands)
     assert f"{sqls:,} of {leads:,} leads reached SQL" in report["captions"]["calibration"]
     assert figure["layout"]["shapes"][0]["y0"] == pytest.approx(100 * sqls / leads)
+    band, band_leads, band_sqls = report["warehouse"].query(
+        "select score_band, leads, sqls from analytics.rpt_score_calibration "
+        "where leads >= 20 order by conversion_rate desc, band_min limit 1"
+    )[0]
+    assert (
+        f"the best band of at least 20 leads is {band} with "
+        f"{100 * band_sqls / band_leads:.1f}% ({band_sqls} of {band_leads} leads)"
+    ) in report["captions"]["calibration"]
 
 
 def test_speed_to_lead_histogram_and_five_minute_line(report):

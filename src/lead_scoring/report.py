@@ -59,6 +59,8 @@ MARTS: tuple[str, ...] = (
     "fct_mql_events",
 )
 FIVE_MINUTES = 5.0
+# calibration caption: the best band among bands with at least this many leads
+_MIN_BAND_LEADS = 20
 # speed-to-lead bins: 4 per decade, with 5 minutes as an edge
 _SPEED_BINS_PER_DECADE = 4
 _SPEED_FLOOR_MINUTES = 0.05
@@ -556,6 +558,7 @@ def _calibration_chart(go: Any, data: ReportData) -> Chart:
     leads = sum(int(band["leads"]) for band in bands)
     sqls = sum(int(band["sqls"]) for band in bands)
     overall = 100 * sqls / leads if leads else 0.0
+    biggest = max([int(band["leads"]) for band in bands] + [1])
     figure = go.Figure(
         data=[
             go.Bar(
@@ -572,8 +575,13 @@ def _calibration_chart(go: Any, data: ReportData) -> Chart:
                    for band in bands],
                 name="conversion to SQL %",
                 mode="lines+markers",
-                line={"color": "#1f4e79", "width": 3},
-                marker={"size": 8},
+                line={"color": "rgba(31, 78, 121, 0.45)", "width": 1.5},
+                # marker area follows the band's leads: a 100% band of one
+                # lead shows as the dot it is
+                marker={"color": "#1f4e79", "size": [
+                    round(5 + 17 * math.sqrt(int(band["leads"]) / biggest), 2)
+                    for band in bands
+                ]},
                 customdata=[[int(band["sqls"]), int(band["leads"])] for band in bands],
                 hovertemplate="%{x}: %{y:.1f}% (%{customdata[0]} of "
                 "%{customdata[1]} leads)<extra></extra>",
@@ -605,19 +613,23 @@ def _calibration_chart(go: Any, data: ReportData) -> Chart:
             }],
         ),
     )
-    best = max(bands, key=lambda band: band["conversion_rate"] or 0, default=None)
+    # the best band among those big enough to mean something
+    sizable = [band for band in bands if int(band["leads"]) >= _MIN_BAND_LEADS]
+    best = max(sizable, key=lambda band: band["conversion_rate"] or 0, default=None)
     caption = (
         f"AUC {auc_text} (rank-based AUC of lead_score against reaching SQL: "
         "1 = every SQL outscored every other lead, 0.5 = chance). "
         f"{sqls:,} of {leads:,} leads reached SQL ({_pct(sqls, leads)} overall, "
         f"dashed line) in {len(bands)} bands of {_band_width(data):g} points"
         + (
-            f"; the best band is {best['score_band']} with "
+            f"; the best band of at least {_MIN_BAND_LEADS} leads is "
+            f"{best['score_band']} with "
             f"{_pct(best['sqls'], best['leads'])} ({best['sqls']} of "
             f"{best['leads']} leads)."
             if best is not None else "."
         )
     )
+    caption += " Dot size follows the band's leads."
     return Chart("calibration", title, figure, caption)
 
 
