@@ -21,3 +21,7 @@ class LoadError(LeadScoringError):
 
 class SummaryError(LeadScoringError):
     """A warehouse that cannot be summarised."""
+
+
+class ReportError(LeadScoringError):
+    """A funnel report that cannot be made: no warehouse, no marts, no plotly."""

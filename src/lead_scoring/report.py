@@ -40,8 +40,11 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from lead_scoring.errors import LeadScoringError
+from lead_scoring.errors import ReportError
 from lead_scoring.load import quote_identifier, resolve_duckdb_path
+
+__all__ = ["ReportData", "ReportError", "build_charts", "read_marts",
+           "render_html", "write_report"]
 
 Progress = Callable[[str], None]
 
@@ -80,10 +83,6 @@ _HELP_BUILD = (
     "run `lead-scoring load --from DIR` and "
     "`DBT_PROFILES_DIR=. .venv/bin/dbt build` first, or pass --duckdb-path"
 )
-
-
-class ReportError(LeadScoringError):
-    """The report cannot be made: no warehouse, marts not built, no plotly."""
 
 
 # ---------------------------------------------------------------------- reading
