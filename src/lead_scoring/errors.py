@@ -25,3 +25,7 @@ class SummaryError(LeadScoringError):
 
 class ReportError(LeadScoringError):
     """A funnel report that cannot be made: no warehouse, no marts, no plotly."""
+
+
+class CalibrationError(LeadScoringError):
+    """Calibration cannot run or would not be trustworthy; nothing was written."""
