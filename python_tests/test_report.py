@@ -26,6 +26,7 @@ import duckdb
 import numpy as np
 import pytest
 
+from conftest import PROJECT_DIR
 from lead_scoring.cli import main
 
 STAGES = ("leads", "mqls", "sqls", "opportunities", "customers")
@@ -483,8 +484,17 @@ def test_screenshot_is_a_real_picture(report, chromium, tmp_path_factory, capsys
         f"--window-size={WINDOW[0]},{WINDOW[1]}", report["path"].as_uri(),
     )
     assert result.returncode == 0 and shot.is_file(), result.stderr[-2000:]
+    # pytest's temporary folders are rotated (and shared by every pytest run
+    # of the user), so the screenshot and the page it shows are also kept in
+    # the project's ignored warehouse/ folder, where the path printed stays
+    # valid after the run
+    kept = Path(os.environ.get("LEAD_SCORING_ARTIFACTS_DIR", "")
+                or PROJECT_DIR / "warehouse" / "test_artifacts")
+    kept.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, kept / shot.name)
+    shutil.copyfile(report["path"], kept / report["path"].name)
     with capsys.disabled():
-        print(f"\nreport screenshot: {shot}")
+        print(f"\nreport screenshot: {kept / shot.name} (of {kept / report['path'].name})")
     with Image.open(shot) as image:
         assert image.format == "PNG" and image.size == WINDOW
         pixels = image.convert("RGB")
