@@ -4,10 +4,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# pip extras `make setup` / `make test` install: dev (test tools) and
-# semantic (MetricFlow's `mf`) by default; CI adds dagster
-# (`make test EXTRAS=dev,semantic,dagster`, see .ci/run).
-EXTRAS ?= dev,semantic
+# pip extras `make setup` / `make test` install: dev (test tools), report
+# (plotly) and semantic (MetricFlow's `mf`) by default; CI adds dagster
+# (`make test EXTRAS=dev,report,semantic,dagster`, see .ci/run).
+EXTRAS ?= dev,report,semantic
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 DEMO_DIR := warehouse/demo_raw
@@ -33,6 +33,7 @@ demo: $(STAMP)
 	$(BIN)/lead-scoring load --from $(DEMO_DIR)
 	$(BIN)/dbt build --vars '{as_of: "$(DEMO_AS_OF)"}'
 	$(BIN)/lead-scoring summary
+	$(BIN)/lead-scoring report --out warehouse/funnel_report.html
 
 lint: $(STAMP)
 	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}'

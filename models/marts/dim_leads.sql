@@ -45,7 +45,8 @@ final as (
         end as lead_grade,
         stages.lifecycle_stage,
         stages.first_mql_at,
-        leads.owner_id
+        leads.owner_id,
+        {{ lead_scoring.as_of_timestamp() }} as scores_as_of
     from leads
     inner join scores
         on leads.lead_id = scores.lead_id

@@ -1,4 +1,5 @@
-"""The `lead-scoring` command: generate, load and summarise raw data.
+"""The `lead-scoring` command: generate, load, summarise, calibrate, bench,
+report.
 
 Results go to standard output, progress lines to standard error. Expected
 failures print `error: <message>` and a hint, and exit with status 2.
@@ -91,6 +92,72 @@ def _run_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_report(args: argparse.Namespace) -> int:
+    """`report`: write the HTML picture of the funnel."""
+    from lead_scoring.report import write_report
+
+    path = write_report(
+        args.out,
+        duckdb_path=args.duckdb_path,
+        schema=args.schema,
+        target=args.target,
+        progress=_progress,
+    )
+    print(f"wrote {path}: open it in a browser (no server or internet needed)")
+    return 0
+
+
+def _run_calibrate(args: argparse.Namespace) -> int:
+    """`calibrate`: propose new points from outcomes; never touches the live seed."""
+    from pathlib import Path
+
+    from lead_scoring import calibrate
+
+    project = Path(args.project_dir)
+    rules_path = Path(args.rules) if args.rules else project / "seeds" / "scoring_rules.csv"
+    rules = calibrate.read_rules(rules_path)
+    calibrate.check_out_dir(args.out, rules_path)
+    settings = calibrate.settings_from_project(
+        project,
+        outcome=args.outcome,
+        window_days=args.window_days,
+        l2=args.l2,
+        min_conversions=args.min_conversions,
+        min_rule_leads=args.min_rule_leads,
+        test_share=args.test_share,
+        mql_score_threshold=args.threshold,
+        mql_min_fit_score=args.min_fit,
+        sales_capacity_mqls_per_month=args.capacity,
+    )
+    query = calibrate.duckdb_query(args.duckdb_path)
+    result = calibrate.calibrate(query, args.schema, rules, settings, _progress)
+    seed_path, report_path = calibrate.write_outputs(result, args.out, rules_path)
+    for line in calibrate.summary_lines(result):
+        print(line)
+    print(f"proposed rules: {seed_path}")
+    print(f"report:         {report_path}")
+    print(f"review with:    diff -u {rules_path} {seed_path}")
+    return 0
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    """`bench`: time generate, load, builds and the floor query."""
+    from lead_scoring.bench import bench, render
+
+    result = bench(
+        args.leads,
+        activities_per_lead=args.activities_per_lead,
+        runs=args.runs,
+        threads=args.threads,
+        work_dir=args.work_dir,
+        project_dir=args.project_dir,
+        keep=args.keep,
+        progress=_progress,
+    )
+    print(render(result))
+    return 0
+
+
 def _add_generate(commands) -> None:
     """Arguments of `generate`."""
     parser = commands.add_parser(
@@ -163,18 +230,141 @@ def _add_summary(commands) -> None:
     parser.set_defaults(handler=_run_summary)
 
 
+def _add_report(commands) -> None:
+    """Arguments of `report`."""
+    parser = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report of the funnel from the marts",
+        description="Read the marts of a built warehouse and write one HTML "
+        "file with the funnel by stage, MQLs and conversion by cohort month and "
+        "lead source, the score distribution of converted and other leads, the "
+        "score calibration curve and speed to lead. It opens in a browser with "
+        "no server and no internet.",
+    )
+    parser.add_argument("--out", required=True, help="HTML file to write")
+    parser.add_argument("--target", default="duckdb", help="warehouse (duckdb)")
+    parser.add_argument("--duckdb-path", help="DuckDB file (as for load)")
+    parser.add_argument("--schema", default="analytics", help="modelled schema")
+    parser.set_defaults(handler=_run_report)
+
+
+def _add_calibrate(commands) -> None:
+    """Arguments of `calibrate`."""
+    parser = commands.add_parser(
+        "calibrate",
+        help="propose new rule points from conversion outcomes (writes a copy, "
+        "never the live seed)",
+        description="Fit a regularised logistic model of conversion on the rule "
+        "firings of a built warehouse, check it on held-out leads and write a "
+        "proposed scoring_rules.csv and a report into --out.",
+    )
+    parser.add_argument("--duckdb-path", help="DuckDB file (as for load)")
+    parser.add_argument("--schema", default="analytics", help="modelled schema")
+    parser.add_argument(
+        "--project-dir", default=".", help="dbt project (vars and seeds/) (default .)"
+    )
+    parser.add_argument(
+        "--rules",
+        help="the seed the warehouse was built with "
+        "(default <project-dir>/seeds/scoring_rules.csv)",
+    )
+    parser.add_argument(
+        "--out", default="calibration", help="output folder (default calibration)"
+    )
+    parser.add_argument(
+        "--outcome",
+        choices=("sql", "customer"),
+        default="sql",
+        help="what counts as converted (default sql: SQL, opportunity or customer)",
+    )
+    parser.add_argument(
+        "--window-days",
+        type=float,
+        default=90.0,
+        help="a lead converts if it does so within this many days of creation "
+        "(default 90)",
+    )
+    parser.add_argument(
+        "--l2",
+        type=float,
+        help="L2 penalty (default: chosen by validation on the training leads)",
+    )
+    parser.add_argument(
+        "--min-conversions",
+        type=int,
+        default=100,
+        help="refuse below this many converted training leads (default 100)",
+    )
+    parser.add_argument(
+        "--min-rule-leads",
+        type=int,
+        default=30,
+        help="rules firing for fewer training leads keep their points (default 30)",
+    )
+    parser.add_argument(
+        "--test-share",
+        type=float,
+        default=0.3,
+        help="share of leads held out (default 0.3)",
+    )
+    parser.add_argument(
+        "--threshold", type=float, help="MQL threshold (default: var in dbt_project.yml)"
+    )
+    parser.add_argument(
+        "--min-fit", type=float, help="minimum fit (default: var in dbt_project.yml)"
+    )
+    parser.add_argument(
+        "--capacity",
+        type=float,
+        help="MQLs a month sales can work (default: var sales_capacity_mqls_per_month)",
+    )
+    parser.set_defaults(handler=_run_calibrate)
+
+
+def _add_bench(commands) -> None:
+    """Arguments of `bench`."""
+    parser = commands.add_parser(
+        "bench",
+        help="time generate, load, a full and an incremental dbt build, and the "
+        "floor query on DuckDB",
+        description="Each run generates the data in a fresh folder, loads it, "
+        "builds, runs the floor query, appends one day of activity and builds "
+        "again; prints the median of the runs and writes bench-<leads>.json "
+        "into --work-dir.",
+    )
+    parser.add_argument("--leads", type=int, required=True, help="number of leads")
+    parser.add_argument(
+        "--activities-per-lead", type=float, default=100.0,
+        help="mean activities per lead (default 100)",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs (default 3)")
+    parser.add_argument("--threads", type=int, default=2, help="threads (default 2)")
+    parser.add_argument(
+        "--work-dir", default="warehouse/bench", help="scratch folder (default warehouse/bench)"
+    )
+    parser.add_argument("--project-dir", default=".", help="dbt project (default .)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep each run's data and warehouse"
+    )
+    parser.set_defaults(handler=_run_bench)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `lead-scoring` command."""
     parser = argparse.ArgumentParser(
         prog="lead-scoring",
         description="Generate, load and summarise raw data of the lead_scoring "
-        "warehouse.",
+        "warehouse; calibrate its rules against outcomes; benchmark it; draw its "
+        "funnel report.",
     )
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_generate(commands)
     _add_load(commands)
     _add_summary(commands)
+    _add_calibrate(commands)
+    _add_bench(commands)
+    _add_report(commands)
     return parser
 
 
@@ -189,10 +379,20 @@ def _fail(message: str, hint: str | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
+    import duckdb
+
     try:
         return args.handler(args)
     except LeadScoringError as exc:
         return _fail(str(exc), exc.hint)
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return _fail(
+            f"the DuckDB warehouse failed: {first_line or type(exc).__name__}",
+            "another program may hold the file (dbt, a notebook): close it and "
+            "run again; if the file is damaged, rebuild it with `lead-scoring "
+            "load` and `dbt build`",
+        )
     except BrokenPipeError:
         # the reader of our output went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

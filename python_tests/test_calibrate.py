@@ -1,0 +1,331 @@
+"""`lead-scoring calibrate`: rules measured against outcomes, new points proposed.
+
+The generator plants the conversion propensity (seniority, pricing-page views
+and demo requests; e-mail opens and clicks play no part; hand-raises -- demo,
+contact and trial requests -- are what sales follows up, and no lead converts
+without a follow-up). The proposal must find those drivers and beat the
+default rules on held-out leads; the machinery (features, model, AUC, the
+proposed seed) is checked against independent computations.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import PROJECT_DIR, Warehouse
+from lead_scoring import calibrate as cal
+from lead_scoring.cli import main
+from lead_scoring.generate import generate
+from lead_scoring.load import load
+
+AS_OF = "2026-06-30 23:59:59"
+SEED_PATH = PROJECT_DIR / "seeds" / "scoring_rules.csv"
+# Rules whose firing the generator draws independently of conversion.
+NON_DRIVERS = (
+    "eng_email_open",
+    "eng_email_click",
+    "fit_target_industry",
+    "fit_target_country",
+    "fit_revenue",
+    "fit_mid_market",
+    "fit_enterprise",
+    "fit_small_business",
+    "fit_buying_soon",
+)
+DRIVERS = ("eng_demo_request", "eng_pricing_page", "fit_exec_title", "fit_director_title")
+HAND_RAISES = ("eng_demo_request", "eng_contact_request", "eng_trial_signup")
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """6,000 generated leads over a year, built with the default rules."""
+    root = Path(tmp_path_factory.mktemp("calibrate"))
+    warehouse = Warehouse(root)
+    generate(root / "raw", leads=6000, seed=11, dirty_rate=0.02, as_of=AS_OF)
+    load(root / "raw", duckdb_path=str(warehouse.path))
+    warehouse.dbt("build", vars={"as_of": AS_OF})
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def result(planted: Warehouse) -> cal.Calibration:
+    rules = cal.read_rules(SEED_PATH)
+    settings = cal.settings_from_project(PROJECT_DIR)
+    return cal.calibrate(cal.duckdb_query(planted.path), "analytics", rules, settings)
+
+
+def ranks(calibration: cal.Calibration) -> dict[str, int]:
+    return {r.rule.rule_id: rank for rank, r in enumerate(calibration.ranked(), 1)}
+
+
+def test_proposal_ranks_the_planted_drivers_first(result: cal.Calibration) -> None:
+    rank = ranks(result)
+    # the strongest planted driver leads
+    assert result.ranked()[0].rule.rule_id == "eng_demo_request"
+    # only hand-raises (which trigger the sales follow-up) come before pricing
+    above_pricing = {r for r, position in rank.items() if position < rank["eng_pricing_page"]}
+    assert above_pricing <= set(HAND_RAISES)
+    # every planted driver ranks above every rule that plays no part
+    worst_driver = max(rank[rule] for rule in DRIVERS)
+    best_non_driver = min(rank[rule] for rule in NON_DRIVERS)
+    assert worst_driver < best_non_driver, (rank, worst_driver, best_non_driver)
+    by_id = {r.rule.rule_id: r for r in result.results}
+    for rule in DRIVERS:
+        assert by_id[rule].coef > 0 and by_id[rule].proposed_points > 0, rule
+    for rule in ("eng_demo_request", "eng_pricing_page", "fit_exec_title"):
+        assert by_id[rule].is_clear, rule  # 95% interval above zero
+    # e-mail engagement earns no points
+    for rule in ("eng_email_open", "eng_email_click"):
+        assert by_id[rule].proposed_points <= 0 < by_id[rule].rule.points
+
+
+def test_proposal_beats_the_default_rules_on_held_out_leads(
+    result: cal.Calibration,
+) -> None:
+    assert result.split.method.startswith("time-based")
+    assert result.conversions_train >= 100 and result.conversions_test >= 30
+    assert result.proposed.auc > result.current.auc + 0.02
+    assert result.proposed.lift_top > result.current.lift_top
+
+
+def test_held_out_figures_are_recomputed_from_the_marts(
+    planted: Warehouse, result: cal.Calibration
+) -> None:
+    """Held-out leads are the latest-created 30% with a full 90-day horizon."""
+    [(eligible, converted)] = planted.query(
+        """
+        with firsts as (
+            select lead_id, min(transitioned_at) as converted_at
+            from analytics.fct_lifecycle_transitions
+            where to_stage in ('sql', 'opportunity', 'customer')
+            group by lead_id
+        )
+        select
+            count(*),
+            count(case when firsts.converted_at
+                <= leads.created_at + interval 90 day then 1 end)
+        from analytics.dim_leads as leads
+        left join firsts on leads.lead_id = firsts.lead_id
+        where leads.created_at + interval 90 day <= timestamp '2026-06-30 23:59:59'
+        """
+    )
+    assert result.leads_train + result.leads_test == eligible
+    assert result.leads_test == round(0.3 * eligible)
+    assert result.conversions_train + result.conversions_test == converted
+
+
+def test_features_at_as_of_rebuild_the_scores_of_leads_without_resets(
+    planted: Warehouse,
+) -> None:
+    """points x features at as_of == dim_leads.lead_score (no reset to honour)."""
+    rules = cal.read_rules(SEED_PATH)
+    data = cal.read_warehouse(cal.duckdb_query(planted.path), "analytics", rules, "sql")
+    x = cal.features_at(data, rules, data.as_of)
+    points = np.array([rule.points for rule in rules.active], dtype=float)
+    engine = dict(
+        planted.query(
+            """
+            select lead_id, lead_score from analytics.dim_leads
+            where lead_id not in (
+                select lead_id from analytics.fct_lifecycle_transitions
+                where transition_cause = 'reset'
+            )
+            """
+        )
+    )
+    assert len(engine) > 4000
+    mine = dict(zip(data.lead_ids, x @ points))
+    worst = max(abs(mine[lead] - score) for lead, score in engine.items())
+    assert worst < 1e-6
+
+
+def test_proposed_seed_keeps_the_file_and_moves_only_points(
+    result: cal.Calibration,
+) -> None:
+    text = cal.proposed_seed(result)
+    with SEED_PATH.open(newline="") as handle:
+        live = list(csv.DictReader(handle))
+    proposed = list(csv.DictReader(io.StringIO(text)))
+    assert text.splitlines()[0] == SEED_PATH.read_text().splitlines()[0]
+    assert [row["rule_id"] for row in proposed] == [row["rule_id"] for row in live]
+    by_id = {r.rule.rule_id: r for r in result.results}
+    for old, new in zip(live, proposed):
+        moved = {"points", "max_points"}
+        assert {k: v for k, v in old.items() if k not in moved} == {
+            k: v for k, v in new.items() if k not in moved
+        }
+        verdict = by_id[old["rule_id"]]
+        assert int(new["points"]) == verdict.proposed_points
+        if not verdict.fitted:
+            assert new == old
+        if old["max_points"]:
+            # the cap keeps its number of firings
+            firings = float(old["max_points"]) / abs(int(old["points"]))
+            assert float(new["max_points"]) == pytest.approx(
+                firings * abs(int(new["points"])), abs=0.006
+            )
+    # rules that never fired keep their points and say why
+    for rule in ("neg_competitor_domain", "neg_wrong_geography"):
+        assert not by_id[rule].fitted and "points kept" in by_id[rule].notes[0]
+
+
+def test_rebuilding_with_the_proposal_rescores_history(
+    planted: Warehouse, result: cal.Calibration, tmp_path: Path
+) -> None:
+    """The proposal is a valid seed: dbt builds with it and every firing moves."""
+    rebuilt = Warehouse(tmp_path)
+    load(planted.root / "raw", duckdb_path=str(rebuilt.path))
+    rebuilt.with_seed("scoring_rules", cal.proposed_seed(result))
+    rebuilt.dbt("build", vars={"as_of": AS_OF})
+    ledger = dict(
+        rebuilt.query(
+            "select rule_id, max(points) from analytics.fct_score_ledger group by rule_id"
+        )
+    )
+    proposed = {r.rule.rule_id: r.proposed_points for r in result.results}
+    assert len(ledger) >= 25
+    assert ledger == {rule: proposed[rule] for rule in ledger}
+    [(moved, total)] = rebuilt.query(
+        f"""
+        select count(case when abs(new.lead_score - old.lead_score) > 1e-9 then 1 end),
+            count(*)
+        from analytics.dim_leads as new
+        inner join (
+            select * from read_parquet('{tmp_path / "old.parquet"}')
+        ) as old on new.lead_id = old.lead_id
+        """
+    ) if _export_scores(planted, tmp_path / "old.parquet") else [(0, 0)]
+    assert total > 5000 and moved > 0.9 * total
+
+
+def _export_scores(warehouse: Warehouse, path: Path) -> bool:
+    """Write the original build's lead scores to Parquet (read by another file)."""
+    warehouse.query(
+        f"copy (select lead_id, lead_score from analytics.dim_leads) to '{path}' "
+        "(format parquet)"
+    )
+    return True
+
+
+def test_calibration_is_deterministic(planted: Warehouse, result: cal.Calibration) -> None:
+    again = cal.calibrate(
+        cal.duckdb_query(planted.path),
+        "analytics",
+        cal.read_rules(SEED_PATH),
+        cal.settings_from_project(PROJECT_DIR),
+    )
+    assert cal.proposed_seed(again) == cal.proposed_seed(result)
+    assert cal.report(again) == cal.report(result)
+
+
+def test_sign_flips_are_called_out(result: cal.Calibration) -> None:
+    flipped = [r for r in result.results if r.sign_flipped]
+    assert "eng_email_click" in {r.rule.rule_id for r in flipped}
+    text = cal.report(result)
+    review = text.split("## Calls for review")[1].split("##")[0]
+    for r in flipped:
+        assert f"- {r.rule.rule_id} ({r.rule.category}): sign flips" in review
+        assert f"{r.rule.points:+d} -> {r.proposed_points:+d}" in review
+
+
+def test_cli_writes_proposal_and_report_never_the_live_seed(
+    planted: Warehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = hashlib.sha256(SEED_PATH.read_bytes()).hexdigest()
+    out = tmp_path / "calibration"
+    status = main(
+        ["calibrate", "--duckdb-path", str(planted.path), "--project-dir",
+         str(PROJECT_DIR), "--out", str(out)]
+    )
+    printed = capsys.readouterr()
+    assert status == 0, printed.err
+    assert "held-out AUC: current" in printed.out
+    assert (out / "scoring_rules.csv").is_file()
+    report = (out / "calibration_report.md").read_text()
+    assert "## Held-out performance" in report and "## Threshold for sales capacity" in report
+    assert "calibrate: reading" in printed.err  # progress on stderr
+
+    status = main(
+        ["calibrate", "--duckdb-path", str(planted.path), "--project-dir",
+         str(PROJECT_DIR), "--out", str(SEED_PATH.parent)]
+    )
+    printed = capsys.readouterr()
+    assert status == 2
+    assert "calibrate never overwrites it" in printed.err
+    assert "hint: pass --out" in printed.err
+    assert hashlib.sha256(SEED_PATH.read_bytes()).hexdigest() == before
+
+
+def test_too_few_outcomes_are_refused_with_the_numbers(
+    planted: Warehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        ["calibrate", "--duckdb-path", str(planted.path), "--project-dir",
+         str(PROJECT_DIR), "--out", str(tmp_path / "out"), "--outcome", "customer",
+         "--window-days", "30"]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "error: too few outcomes to calibrate:" in err
+    assert "at least 100 are needed" in err
+    assert "training leads reached customer within 30 days" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_seed_that_differs_from_the_build_is_refused(
+    planted: Warehouse, tmp_path: Path
+) -> None:
+    changed = SEED_PATH.read_text().replace(
+        "eng_pricing_page,engagement,activity_type,equals,pricing_page_view,10,",
+        "eng_pricing_page,engagement,activity_type,equals,pricing_page_view,15,",
+    )
+    assert changed != SEED_PATH.read_text()
+    path = tmp_path / "scoring_rules.csv"
+    path.write_text(changed)
+    with pytest.raises(cal.CalibrationError, match="eng_pricing_page: 15 points in the file, 10 in fct_score_ledger"):
+        cal.calibrate(
+            cal.duckdb_query(planted.path), "analytics", cal.read_rules(path),
+            cal.settings_from_project(PROJECT_DIR),
+        )
+
+
+# ------------------------------------------------------------ the machinery
+
+
+def test_auc_counts_ties_as_one_half() -> None:
+    assert cal.auc(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0, 0, 1, 1.0])) == 1.0
+    assert cal.auc(np.array([4.0, 3.0, 2.0, 1.0]), np.array([0, 0, 1, 1.0])) == 0.0
+    assert cal.auc(np.array([1.0, 1.0, 1.0, 1.0]), np.array([0, 1, 0, 1.0])) == 0.5
+    # one positive above two negatives and tied with a third
+    assert cal.auc(np.array([2.0, 1.0, 1.0, 2.0]), np.array([1, 0, 0, 0.0])) == 2.5 / 3
+    assert math.isnan(cal.auc(np.array([1.0, 2.0]), np.array([1, 1.0])))
+
+
+def test_logistic_fit_recovers_known_coefficients() -> None:
+    rng = np.random.default_rng(5)
+    x = np.column_stack([rng.integers(0, 2, 40_000), rng.poisson(2.0, 40_000)]).astype(float)
+    truth = np.array([1.2, -0.6])
+    prob = 1 / (1 + np.exp(-(-0.5 + x @ truth)))
+    y = (rng.random(40_000) < prob).astype(float)
+    fit = cal.fit_logistic(x, y, l2=1e-6)
+    assert fit.coef == pytest.approx(truth, abs=0.05)
+    assert fit.intercept == pytest.approx(-0.5, abs=0.05)
+    low, high = fit.coef - 1.96 * fit.se, fit.coef + 1.96 * fit.se
+    assert np.all((low < truth) & (truth < high))
+    # a strong penalty shrinks towards zero
+    shrunk = cal.fit_logistic(x, y, l2=50_000.0)
+    assert np.all(np.abs(shrunk.coef) < np.abs(fit.coef))
+
+
+def test_logistic_fit_stays_finite_on_separable_data() -> None:
+    x = np.array([[0.0], [0.0], [1.0], [1.0]] * 50)
+    y = np.array([0.0, 0.0, 1.0, 1.0] * 50)
+    fit = cal.fit_logistic(x, y, l2=1.0)
+    assert np.isfinite(fit.coef).all() and fit.coef[0] > 3

@@ -1,0 +1,312 @@
+"""`lead-scoring bench`: time the pipeline at a given scale on DuckDB.
+
+Each run, in a fresh folder: generate the raw data, load it, a full
+`dbt build`, a floor query, one day of activity appended, and the build after
+it. Every step but the floor runs as a child process, so its wall time and
+peak memory (the child's maximum resident set) are its own. The figures are
+the median of `runs` runs.
+
+The floor is the least any scoring can do: one query that scans the raw
+activity table once, matches each activity to its rules and sums decayed
+points per lead. `build / floor` says how far the whole project (validation,
+staging, dirt handling, the MQL history, lifecycle, marts and their tests) is
+from that bound.
+
+The appended day copies about 0.3% of the activities (a deterministic hash
+of activity_id picks them) to new ids on the day after as_of, plus as many
+late rows dated three days before it; the next build runs with as_of one day
+later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from lead_scoring.errors import LeadScoringError
+
+Progress = Callable[[str], None]
+BASE_AS_OF = "2026-06-30 23:59:59"
+APPEND_PER_MILLE = 2
+STEPS = ("generate", "load", "full_build", "floor", "append", "incremental_build")
+
+
+class BenchError(LeadScoringError):
+    """A benchmark step failed; the message names the step and its output."""
+
+
+@dataclass
+class StepTime:
+    """Wall seconds and peak memory (MiB; 0 when measured in-process) of a step."""
+
+    seconds: float
+    peak_mib: float = 0.0
+
+
+@dataclass
+class BenchRun:
+    """One run's steps and row counts."""
+
+    steps: dict[str, StepTime] = field(default_factory=dict)
+    activities: int = 0
+    appended: int = 0
+
+
+@dataclass
+class BenchResult:
+    """All runs and their medians."""
+
+    leads: int
+    activities_per_lead: float
+    threads: int
+    runs: list[BenchRun]
+
+    def median(self, step: str) -> float:
+        return statistics.median(run.steps[step].seconds for run in self.runs)
+
+    def peak_mib(self, step: str) -> float:
+        return max(run.steps[step].peak_mib for run in self.runs)
+
+    @property
+    def activities(self) -> int:
+        return self.runs[0].activities
+
+    @property
+    def appended(self) -> int:
+        return self.runs[0].appended
+
+
+def _child(
+    command: list[str], env: dict[str, str], step: str, log: Path
+) -> StepTime:
+    """Run a child process; its wall time and peak resident memory."""
+    start = time.perf_counter()
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise BenchError(
+            f"{step} failed (exit {process.returncode}):\n{tail}",
+            f"the whole output is in {log}",
+        )
+    return StepTime(seconds, usage.ru_maxrss / 1024.0)
+
+
+def _shift(as_of: str, days: int) -> str:
+    """as_of moved by whole days."""
+    moved = datetime.strptime(as_of, "%Y-%m-%d %H:%M:%S") + timedelta(days=days)
+    return moved.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def floor_sql(as_of: str, raw_schema: str = "raw", schema: str = "analytics") -> str:
+    """One scan of the raw activities: decayed points per lead, summed."""
+    return f"""
+        select count(*) as leads, sum(points) as points from (
+            select activities.lead_id, sum(
+                cast(rules.points as double) * pow(
+                    0.5,
+                    (epoch(timestamp '{as_of}')
+                        - epoch(try_cast(activities.occurred_at as timestamp)))
+                    / 86400.0
+                    / coalesce(try_cast(rules.decay_half_life_days as double),
+                        'infinity'::double)
+                )
+            ) as points
+            from "{raw_schema}".activities as activities
+            inner join "{schema}".scoring_rules as rules
+                on rules.field = 'activity_type'
+                and rules.value = lower(trim(activities.activity_type))
+            group by activities.lead_id
+        )
+    """
+
+
+def append_day_sql(as_of: str, raw_schema: str = "raw") -> str:
+    """About 0.3% of the activities again, on the next day and three days late."""
+    picked = f"hash(activity_id) % 1000 < {APPEND_PER_MILLE}"
+    next_day = f"timestamp '{as_of}' + to_seconds(cast(hash(activity_id) % 86400 as bigint))"
+    late = f"timestamp '{as_of}' - interval 3 day + to_seconds(cast(hash(activity_id) % 86400 as bigint))"
+    return f"""
+        insert into "{raw_schema}".activities by name
+        select activity_id || '-d' as activity_id, lead_id, activity_type, url,
+            asset, campaign_id, strftime({next_day}, '%Y-%m-%d %H:%M:%S') as occurred_at
+        from "{raw_schema}".activities where {picked}
+        union all
+        select activity_id || '-l' as activity_id, lead_id, activity_type, url,
+            asset, campaign_id, strftime({late}, '%Y-%m-%d %H:%M:%S') as occurred_at
+        from "{raw_schema}".activities where {picked} and hash(activity_id) % 2 = 0
+    """
+
+
+def _one_run(
+    index: int,
+    work: Path,
+    project: Path,
+    leads: int,
+    activities_per_lead: float,
+    threads: int,
+    progress: Progress,
+) -> BenchRun:
+    """Generate, load, build, floor, append, build again."""
+    import duckdb
+
+    folder = work / f"run{index}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    database = folder / "warehouse.duckdb"
+    env = dict(
+        os.environ,
+        LEAD_SCORING_DUCKDB_PATH=str(database),
+        LEAD_SCORING_THREADS=str(threads),
+        DBT_PROFILES_DIR=str(project),
+    )
+    python = sys.executable
+    dbt = str(Path(sys.executable).parent / "dbt")
+    dbt_common = [
+        "--project-dir", str(project), "--target-path", str(folder / "target"),
+        "--log-path", str(folder / "logs"),
+    ]
+    run = BenchRun()
+    steps: list[tuple[str, list[str]]] = [
+        ("generate", [
+            python, "-m", "lead_scoring", "generate", "--out", str(folder / "raw"),
+            "--leads", str(leads), "--seed", "42", "--dirty-rate", "0.05",
+            "--activities-per-lead", str(activities_per_lead), "--as-of", BASE_AS_OF,
+        ]),
+        ("load", [python, "-m", "lead_scoring", "load", "--from", str(folder / "raw")]),
+        ("full_build", [
+            dbt, "build", *dbt_common, "--vars", json.dumps({"as_of": BASE_AS_OF}),
+        ]),
+    ]
+    for step, command in steps:
+        progress(f"bench: run {index}: {step} ...")
+        run.steps[step] = _child(command, env, step, folder / f"{step}.log")
+        progress(f"bench: run {index}: {step} {run.steps[step].seconds:.1f} s")
+
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"set threads = {threads}")
+        run.activities = connection.execute(
+            "select count(*) from raw.activities"
+        ).fetchone()[0]
+        start = time.perf_counter()
+        connection.execute(floor_sql(BASE_AS_OF)).fetchall()
+        run.steps["floor"] = StepTime(time.perf_counter() - start)
+        progress(f"bench: run {index}: floor {run.steps['floor'].seconds:.1f} s")
+        start = time.perf_counter()
+        connection.execute(append_day_sql(BASE_AS_OF))
+        run.steps["append"] = StepTime(time.perf_counter() - start)
+        run.appended = (
+            connection.execute("select count(*) from raw.activities").fetchone()[0]
+            - run.activities
+        )
+    progress(f"bench: run {index}: appended {run.appended:,} activities")
+    command = [
+        dbt, "build", *dbt_common, "--vars", json.dumps({"as_of": _shift(BASE_AS_OF, 1)}),
+    ]
+    progress(f"bench: run {index}: incremental_build ...")
+    run.steps["incremental_build"] = _child(
+        command, env, "incremental_build", folder / "incremental_build.log"
+    )
+    progress(
+        f"bench: run {index}: incremental_build "
+        f"{run.steps['incremental_build'].seconds:.1f} s"
+    )
+    return run
+
+
+def bench(
+    leads: int,
+    activities_per_lead: float = 100.0,
+    runs: int = 3,
+    threads: int = 2,
+    work_dir: str | os.PathLike[str] = "warehouse/bench",
+    project_dir: str | os.PathLike[str] = ".",
+    keep: bool = False,
+    progress: Progress = lambda message: None,
+) -> BenchResult:
+    """Run the benchmark `runs` times; each run's folder is removed unless `keep`."""
+    if leads < 1 or runs < 1 or threads < 1 or activities_per_lead <= 0:
+        raise BenchError(
+            "--leads, --runs, --threads and --activities-per-lead must be positive",
+            "e.g. lead-scoring bench --leads 100000 --runs 3",
+        )
+    project = Path(project_dir).resolve()
+    if not (project / "dbt_project.yml").is_file():
+        raise BenchError(
+            f"{project} is not the dbt project (no dbt_project.yml)",
+            "run bench from the repository root or pass --project-dir",
+        )
+    work = Path(work_dir).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    done = []
+    for index in range(1, runs + 1):
+        done.append(
+            _one_run(index, work, project, leads, activities_per_lead, threads, progress)
+        )
+        if not keep:
+            shutil.rmtree(work / f"run{index}", ignore_errors=True)
+    result = BenchResult(leads, activities_per_lead, threads, done)
+    (work / f"bench-{leads}.json").write_text(
+        json.dumps(
+            {
+                "leads": leads,
+                "activities_per_lead": activities_per_lead,
+                "threads": threads,
+                "runs": [
+                    {
+                        "activities": run.activities,
+                        "appended": run.appended,
+                        "steps": {name: asdict(step) for name, step in run.steps.items()},
+                    }
+                    for run in done
+                ],
+            },
+            indent=2,
+        )
+    )
+    return result
+
+
+def render(result: BenchResult) -> str:
+    """The figures as a Markdown table plus the ratios."""
+    runs = len(result.runs)
+    lines = [
+        f"DuckDB, {result.threads} threads; {result.leads:,} leads, "
+        f"{result.activities:,} raw activities; median of {runs} run"
+        f"{'s' if runs > 1 else ''}",
+        "",
+        "| step | median s | peak MiB | activities / s |",
+        "|---|---|---|---|",
+    ]
+    for step in STEPS:
+        seconds = result.median(step)
+        peak = result.peak_mib(step)
+        rows = result.appended if step == "append" else result.activities
+        rate = f"{rows / seconds:,.0f}" if seconds > 0 else "n/a"
+        lines.append(
+            f"| {step} | {seconds:,.1f} | {peak:,.0f} | {rate} |"
+            if peak
+            else f"| {step} | {seconds:,.2f} | (in process) | {rate} |"
+        )
+    full, floor = result.median("full_build"), result.median("floor")
+    incremental = result.median("incremental_build")
+    lines += [
+        "",
+        f"- build / floor: {full / floor:,.1f}x (floor {floor:.2f} s)",
+        f"- incremental / full: {incremental / full:.1%} after appending "
+        f"{result.appended:,} activities ({result.appended / result.activities:.2%})",
+        f"- peak memory of any step: {max(result.peak_mib(s) for s in STEPS):,.0f} MiB",
+    ]
+    return "\n".join(lines)
