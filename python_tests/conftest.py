@@ -38,14 +38,7 @@ class Warehouse:
         """
         copy = self.root / "project"
         if not copy.exists():
-            shutil.copytree(
-                self.project_dir,
-                copy,
-                ignore=shutil.ignore_patterns(
-                    ".venv", ".git", "target", "logs", "warehouse", "python_tests",
-                    "src", "*.duckdb",
-                ),
-            )
+            copy_project(copy, self.project_dir)
         (copy / "seeds" / f"{seed_name}.csv").write_text(csv_text)
         self.project_dir = copy
         return self
