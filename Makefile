@@ -19,7 +19,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,report]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -28,6 +28,7 @@ demo: $(STAMP)
 	$(BIN)/lead-scoring load --from $(DEMO_DIR)
 	$(BIN)/dbt build --vars '{as_of: "$(DEMO_AS_OF)"}'
 	$(BIN)/lead-scoring summary
+	$(BIN)/lead-scoring report --out warehouse/funnel_report.html
 
 lint: $(STAMP)
 	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 import os
 from pathlib import Path
@@ -91,6 +92,29 @@ class Warehouse:
         """
         with duckdb.connect(str(self.path)) as connection:
             return connection.execute(sql, params or []).fetchall()
+
+
+MARTS = [
+    "dim_leads", "fct_mql_events", "fct_lifecycle_transitions",
+    "fct_score_ledger", "fct_rejected_rows", "rpt_funnel_conversion",
+    "rpt_score_calibration", "rpt_threshold_backtest", "rpt_sales_feedback",
+    "rpt_rule_effectiveness",
+]
+
+
+def contents(warehouse: Warehouse, relation: str) -> list[tuple]:
+    """All rows of a relation, sorted, so two builds can be compared."""
+    rows = warehouse.query(f"select * from analytics.{relation}")
+    return sorted(rows, key=lambda row: tuple(
+        (value is None, str(value)) for value in row
+    ))
+
+
+def same_value(left: object, right: object) -> bool:
+    """Equal, floats to 1e-12 relative (sums may add in another order)."""
+    if isinstance(left, float) and isinstance(right, float):
+        return math.isclose(left, right, rel_tol=1e-12, abs_tol=1e-12)
+    return left == right
 
 
 def failure_summary(result: dbtRunnerResult) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import math
 import re
 import shutil
 import subprocess
@@ -11,31 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GENERATED_AS_OF, PROJECT_DIR, Warehouse
+from conftest import (
+    GENERATED_AS_OF, MARTS, PROJECT_DIR, Warehouse, contents, same_value,
+)
 from lead_scoring.load import load
-
-MARTS = [
-    "dim_leads", "fct_mql_events", "fct_lifecycle_transitions",
-    "fct_score_ledger", "fct_rejected_rows", "rpt_funnel_conversion",
-    "rpt_score_calibration", "rpt_threshold_backtest", "rpt_sales_feedback",
-    "rpt_rule_effectiveness",
-]
-
-
-def contents(warehouse: Warehouse, relation: str) -> list[tuple]:
-    """All rows of a relation, sorted, so two builds can be compared."""
-    rows = warehouse.query(f"select * from analytics.{relation}")
-    return sorted(rows, key=lambda row: tuple(
-        (value is None, str(value)) for value in row
-    ))
-
-
-def same_value(left: object, right: object) -> bool:
-    """Equal, floats to 1e-12 relative (sums may add in another order)."""
-    if isinstance(left, float) and isinstance(right, float):
-        return math.isclose(left, right, rel_tol=1e-12, abs_tol=1e-12)
-    return left == right
-
 
 def test_same_inputs_give_the_same_marts(generated, tmp_path: Path) -> None:
     """Rebuild from the same raw data loaded in reverse row order."""
