@@ -35,7 +35,8 @@ def test_selectors_pick_the_right_jobs(tmp_path) -> None:
 def test_exposures_name_the_marts_they_read(tmp_path) -> None:
     warehouse = Warehouse(tmp_path)
     assert listed(warehouse, "--resource-type", "exposure") == {
-        "funnel_dashboard", "score_calibration", "sales_sla",
+        "funnel_dashboard", "score_calibration", "sales_sla", "funnel_report",
+        "scoring_calibration",
     }
     feeding = listed(warehouse, "--select", "+exposure:sales_sla",
                      "--resource-type", "model")
