@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from conftest import Warehouse
 
@@ -34,7 +35,8 @@ def test_selectors_pick_the_right_jobs(tmp_path) -> None:
 def test_exposures_name_the_marts_they_read(tmp_path) -> None:
     warehouse = Warehouse(tmp_path)
     assert listed(warehouse, "--resource-type", "exposure") == {
-        "funnel_dashboard", "score_calibration", "sales_sla",
+        "funnel_dashboard", "score_calibration", "sales_sla", "funnel_report",
+        "scoring_calibration",
     }
     feeding = listed(warehouse, "--select", "+exposure:sales_sla",
                      "--resource-type", "model")
@@ -63,6 +65,27 @@ def test_docs_generate_offline(generated) -> None:
         if node["resource_type"] in {"model", "seed"} and not node["description"]
     ]
     assert undocumented == []
+    # Every column a model or seed really has is described, and nothing
+    # described is missing from the warehouse (catalog against manifest).
+    mismatched = []
+    for unique_id, built in catalog["nodes"].items():
+        node = manifest["nodes"].get(unique_id)
+        if node is None or node["package_name"] != "lead_scoring":
+            continue
+        built_columns = {column.lower() for column in built["columns"]}
+        described = {column.lower() for column in node["columns"]}
+        if built_columns != described:
+            mismatched.append(
+                f"{node['name']}: undescribed {sorted(built_columns - described)}, "
+                f"described but not built {sorted(described - built_columns)}"
+            )
+    assert mismatched == []
+    # Offline: the page loads no script, style sheet or image from the web.
+    html = (target / "static_index.html").read_text()
+    assert re.findall(
+        r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//",
+        html, re.I,
+    ) == []
 
 
 def test_activity_types_seed_is_the_contract_list() -> None:
