@@ -4,9 +4,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Optional engines to install besides the dev tools, e.g.
-# `make test EXTRAS=dev,postgres,spark` (.ci/run installs all of them).
-EXTRAS ?= dev
+# pip extras `make setup` / `make test` install: dev (test tools), report
+# (plotly) and semantic (MetricFlow's `mf`) by default; CI adds dagster and
+# the engines postgres and spark
+# (`make test EXTRAS=dev,report,semantic,dagster,postgres,spark`, see .ci/run).
+EXTRAS ?= dev,report,semantic
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 DEMO_DIR := warehouse/demo_raw
@@ -32,6 +34,7 @@ demo: $(STAMP)
 	$(BIN)/lead-scoring load --from $(DEMO_DIR)
 	$(BIN)/dbt build --vars '{as_of: "$(DEMO_AS_OF)"}'
 	$(BIN)/lead-scoring summary
+	$(BIN)/lead-scoring report --out warehouse/funnel_report.html
 
 lint: $(STAMP)
 	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}'

@@ -38,14 +38,7 @@ class Warehouse:
         """
         copy = self.root / "project"
         if not copy.exists():
-            shutil.copytree(
-                self.project_dir,
-                copy,
-                ignore=shutil.ignore_patterns(
-                    ".venv", ".git", "target", "logs", "warehouse", "python_tests",
-                    "src", "*.duckdb",
-                ),
-            )
+            copy_project(copy, self.project_dir)
         (copy / "seeds" / f"{seed_name}.csv").write_text(csv_text)
         self.project_dir = copy
         return self
@@ -156,3 +149,33 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, dict
     load(root / "raw", duckdb_path=str(warehouse.path))
     warehouse.dbt("build", vars={"as_of": GENERATED_AS_OF})
     return warehouse, manifest
+
+
+def require_module(module: str, how_to_enable: str) -> Any:
+    """Import an optional dependency, or skip the test saying how to enable it.
+
+    With LEAD_SCORING_REQUIRE_ALL=1 (as in CI) a missing dependency fails
+    the test instead: CI installs every extra.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        message = f"{module} is not installed; {how_to_enable} to run this test"
+        if os.environ.get("LEAD_SCORING_REQUIRE_ALL") == "1":
+            pytest.fail(message + " (LEAD_SCORING_REQUIRE_ALL=1 makes it mandatory)")
+        pytest.skip(message)
+
+
+def copy_project(destination: Path, project_dir: Path = PROJECT_DIR) -> Path:
+    """A private copy of the dbt project (no venv, builds, tests or package)."""
+    shutil.copytree(
+        project_dir,
+        destination,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "target", "logs", "warehouse", "python_tests",
+            "src", "*.duckdb",
+        ),
+    )
+    return destination

@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from lead_scoring import vocab
+from lead_scoring.cli import main
 from lead_scoring.contract import RAW_TABLES, REJECTION_REASONS
 from lead_scoring.errors import GenerateError
-from lead_scoring.generate import generate
+from lead_scoring.generate import MAX_LEADS, generate
 
 AS_OF = "2026-06-30 23:59:59"
 AS_OF_DT = datetime(2026, 6, 30, 23, 59, 59)
@@ -543,3 +544,35 @@ def test_staging_rules_hold_at_the_highest_dirty_rate(tmp_path, seed):
     assert per_reason(expected) == manifest["expected_rejections"]
     rejected = sum(expected.values())
     assert rejected > 0.4 * sum(manifest["rows"].values())
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--leads", "0"], f"error: leads must be 1..{MAX_LEADS:,}, not 0"),
+        (["--dirty-rate", "0.9"], "error: dirty_rate must be 0..0.5, not 0.9"),
+        (["--seed", "-3"], "error: seed must be a non-negative integer, not -3"),
+        (["--as-of", "yesterday"], "error: as_of 'yesterday' is not a timestamp"),
+    ],
+)
+def test_cli_generate_errors_say_what_to_do(tmp_path, capsys, arguments, message):
+    assert main(["generate", "--out", str(tmp_path / "out"), *arguments]) == 2
+    error = capsys.readouterr().err.splitlines()
+    assert error[0] == message
+    assert error[1].startswith("hint: ")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_generate_reports_progress(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["generate", "--out", str(out), "--leads", "30", "--seed", "3",
+                 "--activities-per-lead", "2", "--format", "csv"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == (
+        f"generating 30 leads (seed 3, csv, dirty rate 0.05, as of "
+        f"2026-06-30 23:59:59) into {out}"
+    )
+    assert [line.split(":")[0] for line in lines[1:-1]] == [
+        f"wrote {table}.csv" for table in RAW_TABLES
+    ]
+    assert lines[-1].startswith("wrote _manifest.json (")

@@ -276,3 +276,47 @@ def test_cli_errors_exit_2_without_traceback(tmp_path, capsys):
     assert "hint:" in error and "Traceback" not in error
     assert main(["summary", "--duckdb-path", str(tmp_path / "none.duckdb")]) == 2
     assert capsys.readouterr().err.startswith("error: no DuckDB warehouse")
+
+
+def test_cli_load_reports_progress_from_check_to_commit(folder, db, capsys):
+    assert main(["load", "--from", str(folder), "--duckdb-path", str(db)]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(f"checked {len(RAW_TABLES)} files in {folder} (")
+    assert lines[1] == f"writing {len(RAW_TABLES)} tables into {db} (replace)"
+    assert [line.split(":")[0] for line in lines[2:-1]] == [
+        f"loaded raw.{table}" for table in RAW_TABLES
+    ]
+    total = sum(counts(db).values())
+    assert lines[-1].startswith(f"committed {total:,} rows (")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message", "hint"),
+    [
+        (["--target", "oracle"], "error: unknown target 'oracle'",
+         "hint: use --target duckdb"),
+        (["--target", "postgres"], "error: target postgres is not supported yet",
+         "hint: use --target duckdb"),
+        (["--raw-schema", " "], "error: raw schema name is empty",
+         "hint: pass --raw-schema NAME"),
+    ],
+)
+def test_cli_load_errors_say_what_to_do(folder, db, capsys, arguments, message, hint):
+    argv = ["load", "--from", str(folder), "--duckdb-path", str(db), *arguments]
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(message)
+    assert lines[1].startswith(hint)
+    assert not db.exists()
+
+
+def test_cli_load_names_a_locked_warehouse(folder, db, capsys):
+    assert main(["load", "--from", str(folder), "--duckdb-path", str(db)]) == 0
+    capsys.readouterr()
+    # a read-only connection of this process stands in for a program holding
+    # the file: DuckDB refuses the loader's read-write connection
+    with duckdb.connect(str(db), read_only=True):
+        assert main(["load", "--from", str(folder), "--duckdb-path", str(db)]) == 2
+    error = capsys.readouterr().err
+    assert f"error: cannot open DuckDB database {db}" in error
+    assert "hint: close other programs using it (dbt, a notebook)" in error

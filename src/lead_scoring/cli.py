@@ -1,4 +1,5 @@
-"""The `lead-scoring` command: generate, load, summarise, calibrate, bench.
+"""The `lead-scoring` command: generate, load, summarise, calibrate, bench,
+report.
 
 Results go to standard output, progress lines to standard error. Expected
 failures print `error: <message>` and a hint, and exit with status 2.
@@ -102,6 +103,21 @@ def _run_summary(args: argparse.Namespace) -> int:
     from lead_scoring.summary import summary
 
     print(summary(args.duckdb_path, schema=args.schema, raw_schema=args.raw_schema))
+    return 0
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    """`report`: write the HTML picture of the funnel."""
+    from lead_scoring.report import write_report
+
+    path = write_report(
+        args.out,
+        duckdb_path=args.duckdb_path,
+        schema=args.schema,
+        target=args.target,
+        progress=_progress,
+    )
+    print(f"wrote {path}: open it in a browser (no server or internet needed)")
     return 0
 
 
@@ -234,6 +250,24 @@ def _add_summary(commands) -> None:
     parser.set_defaults(handler=_run_summary)
 
 
+def _add_report(commands) -> None:
+    """Arguments of `report`."""
+    parser = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report of the funnel from the marts",
+        description="Read the marts of a built warehouse and write one HTML "
+        "file with the funnel by stage, MQLs and conversion by cohort month and "
+        "lead source, the score distribution of converted and other leads, the "
+        "score calibration curve and speed to lead. It opens in a browser with "
+        "no server and no internet.",
+    )
+    parser.add_argument("--out", required=True, help="HTML file to write")
+    parser.add_argument("--target", default="duckdb", help="warehouse (duckdb)")
+    parser.add_argument("--duckdb-path", help="DuckDB file (as for load)")
+    parser.add_argument("--schema", default="analytics", help="modelled schema")
+    parser.set_defaults(handler=_run_report)
+
+
 def _add_calibrate(commands) -> None:
     """Arguments of `calibrate`."""
     parser = commands.add_parser(
@@ -340,7 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lead-scoring",
         description="Generate, load and summarise raw data of the lead_scoring "
-        "warehouse; calibrate its rules against outcomes; benchmark it.",
+        "warehouse; calibrate its rules against outcomes; benchmark it; draw its "
+        "funnel report.",
     )
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -349,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_summary(commands)
     _add_calibrate(commands)
     _add_bench(commands)
+    _add_report(commands)
     return parser
 
 
@@ -363,10 +399,20 @@ def _fail(message: str, hint: str | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
+    import duckdb
+
     try:
         return args.handler(args)
     except LeadScoringError as exc:
         return _fail(str(exc), exc.hint)
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return _fail(
+            f"the DuckDB warehouse failed: {first_line or type(exc).__name__}",
+            "another program may hold the file (dbt, a notebook): close it and "
+            "run again; if the file is damaged, rebuild it with `lead-scoring "
+            "load` and `dbt build`",
+        )
     except BrokenPipeError:
         # the reader of our output went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

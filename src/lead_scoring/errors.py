@@ -23,5 +23,9 @@ class SummaryError(LeadScoringError):
     """A warehouse that cannot be summarised."""
 
 
+class ReportError(LeadScoringError):
+    """A funnel report that cannot be made: no warehouse, no marts, no plotly."""
+
+
 class CalibrationError(LeadScoringError):
     """Calibration cannot run or would not be trustworthy; nothing was written."""

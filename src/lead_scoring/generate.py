@@ -1395,15 +1395,24 @@ def _validate(
     checks = [
         (
             isinstance(leads, int) and 1 <= leads <= MAX_LEADS,
-            f"leads must be 1..{MAX_LEADS:,}",
+            f"leads must be 1..{MAX_LEADS:,}, not {leads!r}",
         ),
-        (isinstance(seed, int) and seed >= 0, "seed must be a non-negative integer"),
+        (
+            isinstance(seed, int) and seed >= 0,
+            f"seed must be a non-negative integer, not {seed!r}",
+        ),
         (
             0.0 <= dirty_rate <= MAX_DIRTY_RATE,
-            f"dirty_rate must be 0..{MAX_DIRTY_RATE}",
+            f"dirty_rate must be 0..{MAX_DIRTY_RATE}, not {dirty_rate!r}",
         ),
-        (fmt in FORMATS, f"format must be one of {', '.join(FORMATS)}"),
-        (0 <= activities_per_lead <= 10_000, "activities_per_lead must be 0..10,000"),
+        (
+            fmt in FORMATS,
+            f"format must be one of {', '.join(FORMATS)}, not {fmt!r}",
+        ),
+        (
+            0 <= activities_per_lead <= 10_000,
+            f"activities_per_lead must be 0..10,000, not {activities_per_lead!r}",
+        ),
     ]
     for ok, message in checks:
         if not ok:
@@ -1427,6 +1436,10 @@ def generate(
     _prepare_out_dir(out)
     report = progress or (lambda message: None)
     started = time.monotonic()
+    report(
+        f"generating {leads:,} leads (seed {seed}, {fmt}, dirty rate "
+        f"{dirty_rate:g}, as of {format_as_of(as_of_epoch)}) into {out}"
+    )
     ctx = _Context(
         seed=seed,
         leads=leads,

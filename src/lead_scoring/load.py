@@ -652,15 +652,27 @@ def load(
     """
     if target not in _TARGET_LOADERS:
         known = ", ".join(_TARGET_LOADERS)
-        raise LoadError(f"unknown target {target!r} (known: {known})")
+        raise LoadError(
+            f"unknown target {target!r} (known: {known})",
+            hint="use --target duckdb, postgres or spark",
+        )
     if mode not in MODES:
-        raise LoadError(f"unknown mode {mode!r} (use {' or '.join(MODES)})")
+        raise LoadError(
+            f"unknown mode {mode!r}",
+            hint=f"use --mode {' or --mode '.join(MODES)}",
+        )
     if not raw_schema or not raw_schema.strip():
-        raise LoadError("raw schema name is empty")
+        raise LoadError(
+            "raw schema name is empty",
+            hint="pass --raw-schema NAME (default raw, the dbt var raw_schema)",
+        )
     report = progress or (lambda message: None)
     started = time.monotonic()
     plans = plan_load(source_dir)
     files = sum(len(plan.files) for plan in plans)
     report(f"checked {files} files in {source_dir} ({time.monotonic() - started:.1f}s)")
     options = LoadOptions(raw_schema, mode, resolve_duckdb_path(duckdb_path), report)
-    return _TARGET_LOADERS[target](plans, options)
+    report(f"writing {len(plans)} tables into {options.duckdb_path} ({mode})")
+    rows = _TARGET_LOADERS[target](plans, options)
+    report(f"committed {sum(rows.values()):,} rows ({time.monotonic() - started:.1f}s)")
+    return rows

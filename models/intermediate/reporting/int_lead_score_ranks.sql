@@ -6,7 +6,7 @@
 with
 
 leads as (
-    select * from {{ ref('dim_leads') }}
+    select * from {{ ref('int_lead_scores_as_of') }}
 ),
 
 flags as (
