@@ -33,6 +33,7 @@ from dbt.cli.main import dbtRunner
 
 from conftest import PROJECT_DIR, failure_summary
 from lead_scoring import engines
+from lead_scoring.cli import main
 from lead_scoring.contract import RAW_TABLES
 from lead_scoring.generate import generate
 from lead_scoring.load import LoadError, load
@@ -288,6 +289,28 @@ def test_postgres_load_appends_and_a_failed_load_writes_nothing(
             load(broken, target="postgres", raw_schema=schema)
         assert counts() == doubled
     finally:
+        with pg_connection.cursor() as cursor:
+            cursor.execute(f'drop schema if exists "{schema}" cascade')
+        pg_connection.commit()
+
+
+def test_cli_loads_into_postgres(
+    raw_dir: Path, pg_connection: Any, run_id: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`lead-scoring load --target postgres` says where the rows went."""
+    schema = run_id + "_cli"
+    try:
+        assert main(["load", "--target", "postgres", "--raw-schema", schema,
+                     "--from", str(raw_dir)]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith(f"loaded into {schema} in PostgreSQL ")
+        with pg_connection.cursor() as cursor:
+            cursor.execute(f'select count(*) from "{schema}"."leads"')
+            leads = cursor.fetchone()[0]
+        assert out[1].split() == ["leads", f"{leads:,}", "rows"]
+    finally:
+        pg_connection.rollback()
         with pg_connection.cursor() as cursor:
             cursor.execute(f'drop schema if exists "{schema}" cascade')
         pg_connection.commit()

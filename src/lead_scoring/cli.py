@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from lead_scoring import __version__
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.engines import TARGETS, default_target
+from lead_scoring.engines import default_target
 from lead_scoring.errors import LeadScoringError
 
 EXIT_ERROR = 2
@@ -216,7 +216,6 @@ def _add_load(commands) -> None:
     parser.add_argument("--from", dest="source_dir", required=True, help="folder")
     parser.add_argument(
         "--target",
-        choices=TARGETS,
         default=default_target(),
         help="warehouse: duckdb, postgres or spark (default $LEAD_SCORING_TARGET "
         "or duckdb; connection from the same variables as profiles.yml)",
