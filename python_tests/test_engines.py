@@ -157,11 +157,8 @@ def fetch_dicts(cursor: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-@pytest.fixture(scope="module")
-def postgres_marts(
-    raw_dir: Path, tmp_path_factory: pytest.TempPathFactory, run_id: str,
-    engine_env: None,
-) -> Iterator[dict[str, list[dict[str, Any]]]]:
+def postgres_connection() -> Any:
+    """A connection to the test server; skip (or fail in CI) without one."""
     try:
         import psycopg2  # noqa: F401
         import dbt.adapters.postgres  # noqa: F401
@@ -170,12 +167,20 @@ def postgres_marts(
             'PostgreSQL tests need the postgres extra: pip install -e ".[postgres]"'
         )
     try:
-        connection = engines.postgres_connect()
+        return engines.postgres_connect()
     except engines.EngineError as exc:
         unavailable(
             f"{exc}; start PostgreSQL (e.g. pg_ctlcluster <version> main start) "
             "or point LEAD_SCORING_PG_HOST/_PORT/_USER/_PASSWORD/_DATABASE at one"
         )
+
+
+@pytest.fixture(scope="module")
+def postgres_marts(
+    raw_dir: Path, tmp_path_factory: pytest.TempPathFactory, run_id: str,
+    engine_env: None,
+) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    connection = postgres_connection()
     schema, raw_schema = run_id, run_id + "_raw"
     root = Path(tmp_path_factory.mktemp("engines_postgres"))
     try:
@@ -245,16 +250,7 @@ def spark_marts(
 @pytest.fixture
 def pg_connection() -> Iterator[Any]:
     """A psycopg2 connection to the test server (skip or fail without one)."""
-    try:
-        import psycopg2  # noqa: F401
-    except ImportError:
-        unavailable(
-            'PostgreSQL tests need the postgres extra: pip install -e ".[postgres]"'
-        )
-    try:
-        connection = engines.postgres_connect()
-    except engines.EngineError as exc:
-        unavailable(f"{exc}; start PostgreSQL or set LEAD_SCORING_PG_*")
+    connection = postgres_connection()
     yield connection
     connection.close()
 
