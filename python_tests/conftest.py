@@ -87,6 +87,16 @@ class Warehouse:
             return connection.execute(sql, params or []).fetchall()
 
 
+# The staging model holding the rows used of each raw table.
+STAGED = {
+    "leads": "analytics_restricted.stg_crm__leads",
+    "activities": "analytics.stg_marketing__activities",
+    "sales_activities": "analytics.stg_crm__sales_activities",
+    "lead_status_changes": "analytics.stg_crm__lead_status_changes",
+    "opportunities": "analytics.stg_crm__opportunities",
+    "marketing_spend": "analytics.stg_marketing__spend",
+}
+
 MARTS = [
     "dim_leads", "fct_mql_events", "fct_lifecycle_transitions",
     "fct_score_ledger", "fct_rejected_rows", "rpt_funnel_conversion",

@@ -192,26 +192,21 @@ def test_rebuilding_with_the_proposal_rescores_history(
     proposed = {r.rule.rule_id: r.proposed_points for r in result.results}
     assert len(ledger) >= 25
     assert ledger == {rule: proposed[rule] for rule in ledger}
+    old_scores = planted.root / "old_scores.parquet"
+    planted.query(
+        f"copy (select lead_id, lead_score from analytics.dim_leads) "
+        f"to '{old_scores}' (format parquet)"
+    )
     [(moved, total)] = rebuilt.query(
         f"""
         select count(case when abs(new.lead_score - old.lead_score) > 1e-9 then 1 end),
             count(*)
         from analytics.dim_leads as new
-        inner join (
-            select * from read_parquet('{tmp_path / "old.parquet"}')
-        ) as old on new.lead_id = old.lead_id
+        inner join read_parquet('{old_scores}') as old
+            on new.lead_id = old.lead_id
         """
-    ) if _export_scores(planted, tmp_path / "old.parquet") else [(0, 0)]
-    assert total > 5000 and moved > 0.9 * total
-
-
-def _export_scores(warehouse: Warehouse, path: Path) -> bool:
-    """Write the original build's lead scores to Parquet (read by another file)."""
-    warehouse.query(
-        f"copy (select lead_id, lead_score from analytics.dim_leads) to '{path}' "
-        "(format parquet)"
     )
-    return True
+    assert total > 5000 and moved > 0.9 * total
 
 
 def test_calibration_is_deterministic(planted: Warehouse, result: cal.Calibration) -> None:

@@ -13,17 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import STAGED
 from lead_scoring.vocab import UNMAPPABLE_COUNTRIES
-
-STAGED = {
-    "leads": "analytics_restricted.stg_crm__leads",
-    "activities": "analytics.stg_marketing__activities",
-    "sales_activities": "analytics.stg_crm__sales_activities",
-    "lead_status_changes": "analytics.stg_crm__lead_status_changes",
-    "opportunities": "analytics.stg_crm__opportunities",
-    "marketing_spend": "analytics.stg_marketing__spend",
-}
-
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as handle:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Warehouse, failure_summary
+from conftest import STAGED, Warehouse, failure_summary
 
 AS_OF = "2025-06-30 00:00:00"
 
@@ -242,15 +242,7 @@ def test_spend_outcomes(built: Warehouse) -> None:
 
 
 def test_every_raw_row_is_used_or_rejected(built: Warehouse) -> None:
-    staged = {
-        "leads": "analytics_restricted.stg_crm__leads",
-        "activities": "analytics.stg_marketing__activities",
-        "sales_activities": "analytics.stg_crm__sales_activities",
-        "lead_status_changes": "analytics.stg_crm__lead_status_changes",
-        "opportunities": "analytics.stg_crm__opportunities",
-        "marketing_spend": "analytics.stg_marketing__spend",
-    }
-    for table, model in staged.items():
+    for table, model in STAGED.items():
         [(raw,)] = built.query(f"select count(*) from raw.{table}")
         [(used,)] = built.query(f"select count(*) from {model}")
         [(rejected,)] = built.query(

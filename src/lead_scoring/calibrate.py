@@ -243,7 +243,7 @@ def duckdb_query(path: str | Path) -> Query:
     """A query function over a DuckDB file (opened read-only)."""
     import duckdb
 
-    from lead_scoring.load import resolve_duckdb_path
+    from lead_scoring.load import connect_read_only, resolve_duckdb_path
 
     where = resolve_duckdb_path(path)
     if not where.is_file():
@@ -252,12 +252,7 @@ def duckdb_query(path: str | Path) -> Query:
             "build it first (lead-scoring load ..., then dbt build), or pass "
             "--duckdb-path",
         )
-    try:
-        connection = duckdb.connect(str(where), read_only=True)
-    except duckdb.ConnectionException:
-        # this process already holds the file open (e.g. dbt run in-process):
-        # DuckDB only shares it with the same configuration
-        connection = duckdb.connect(str(where))
+    connection = connect_read_only(where)
 
     def run(sql: str) -> dict[str, np.ndarray]:
         try:
@@ -715,9 +710,6 @@ class Calibration:
         """Fitted rules by standardised effect, strongest positive first."""
         fitted = [result for result in self.results if result.fitted]
         return sorted(fitted, key=lambda result: (-result.coef_std, result.rule.rule_id))
-
-    def proposed_points(self) -> np.ndarray:
-        return np.array([result.proposed_points for result in self.results], float)
 
 
 def _choose_scale(

@@ -69,6 +69,22 @@ def resolve_duckdb_path(duckdb_path: str | os.PathLike[str] | None) -> Path:
     return Path(from_env) if from_env else DEFAULT_DUCKDB_PATH
 
 
+def connect_read_only(path: str | os.PathLike[str]) -> Connection:
+    """A read-only connection to a DuckDB file.
+
+    When this process already holds the file open read-write (dbt-duckdb keeps
+    its connection after a build run in-process through dbtRunner), DuckDB
+    refuses a second connection with another configuration: then share that
+    one. Callers only read either way.
+    """
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+        return duckdb.connect(str(path))
+
+
 def quote_identifier(name: str) -> str:
     """A SQL identifier in double quotes."""
     return '"' + name.replace('"', '""') + '"'

@@ -588,18 +588,10 @@ def _rows(connection: Any, relation: str, columns: Sequence[str]) -> list[dict[s
 
 
 def connect(path: Any) -> Any:
-    """A DuckDB connection to the warehouse file, read-only when possible.
+    """A DuckDB connection to the warehouse file, read-only when possible."""
+    from lead_scoring.load import connect_read_only
 
-    dbt-duckdb run in the same process (dbtRunner) leaves the database open
-    read-write in DuckDB's instance cache, and DuckDB refuses a second
-    connection with a different configuration; then share that instance.
-    """
-    import duckdb
-
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.ConnectionException:
-        return duckdb.connect(str(path))
+    return connect_read_only(path)
 
 
 def _with_connection(warehouse: Any, read: Any) -> Any:

@@ -41,7 +41,7 @@ import duckdb
 import numpy as np
 
 from lead_scoring.errors import ReportError
-from lead_scoring.load import quote_identifier, resolve_duckdb_path
+from lead_scoring.load import connect_read_only, quote_identifier, resolve_duckdb_path
 
 __all__ = ["ReportData", "ReportError", "build_charts", "read_marts",
            "render_html", "write_report"]
@@ -181,26 +181,13 @@ def _report_data(
     )
 
 
-def _connect_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection; or, when this process already holds the file
-    open (dbt-duckdb keeps its connection after a build run in-process), one
-    with that connection's configuration, since DuckDB refuses to mix them.
-    The report only reads either way."""
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.ConnectionException as exc:
-        if "different configuration" not in str(exc):
-            raise
-        return duckdb.connect(str(path))
-
-
 def _read_duckdb(duckdb_path: str | os.PathLike[str] | None, schema: str) -> ReportData:
     """Read the marts from a DuckDB warehouse file (opened read-only)."""
     path = resolve_duckdb_path(duckdb_path)
     if not Path(path).is_file():
         raise ReportError(f"no DuckDB warehouse at {path}", hint=_HELP_BUILD)
     try:
-        connection = _connect_duckdb(path)
+        connection = connect_read_only(path)
     except duckdb.Error as exc:
         raise ReportError(
             f"cannot open {path} read-only: {str(exc).strip().splitlines()[0]}",
