@@ -5,7 +5,9 @@
     timestamp_column,
     columns,
     extra_checks=[],
-    number_columns=[]
+    number_columns=[],
+    erased_key_hash=false,
+    passthrough=[]
 ) %}
     {#-
         Query shape shared by the staging base models of lead-level event
@@ -15,7 +17,10 @@
           erased, missing_key, duplicate, orphan_lead,
           unparseable_timestamp, future_dated, then extra_checks in order.
         Among rows sharing a key the copy with the earliest timestamp wins
-        (unparseable last). Rows of an erased lead keep no readable trace:
+        (unparseable last); rows with a blank key are numbered within their
+        lead, so that a row's outcome and identifier depend only on the rows
+        of its own key or lead (what lets the incremental models recompute
+        one lead at a time). Rows of an erased lead keep no readable trace:
         every column is nulled and only a one-way hash identifies the row.
 
         typed_relation: CTE with the typed columns, the key, lead_id,
@@ -29,6 +34,11 @@
         number_columns: the numeric ones among columns. Ties are broken in
             byte order of text (text_order); timestamps (*_at), flags (is_*)
             and these compare by value.
+        erased_key_hash: also output erased_lead_key_hash, the one-way hash
+            of an erased row's lead_id (null on other rows), by which an
+            incremental model finds the rows of a lead after its erasure.
+        passthrough: columns of typed_relation holding nothing personal,
+            passed through unmasked and unranked (flags for the caller).
     -#}
     {%- set timestamp_text = timestamp_column ~ '_text' -%}
     with
@@ -63,7 +73,12 @@
                     then {{ lead_scoring.pii_hash(typed_relation ~ '.lead_id') }}
             end as unmatched_lead_key_hash,
             row_number() over (
-                partition by {{ typed_relation }}.{{ key_column }}
+                partition by
+                    {{ typed_relation }}.{{ key_column }},
+                    case
+                        when {{ typed_relation }}.{{ key_column }} is null
+                            then {{ typed_relation }}.lead_id
+                    end
                 order by
                     {{ typed_relation }}.{{ timestamp_column }} asc nulls last
                     {%- for column in columns %},
@@ -105,9 +120,14 @@
 
     select
         '{{ source_table }}' as source_table,
-        {{ lead_scoring.rejected_row_id(
-            source_table, [key_column], 'copy_rank'
-        ) }} as rejected_row_id,
+        case
+            when {{ key_column }} is null then {{ lead_scoring.rejected_row_id(
+                source_table, [key_column, 'lead_id'], 'copy_rank'
+            ) }}
+            else {{ lead_scoring.rejected_row_id(
+                source_table, [key_column], 'copy_rank'
+            ) }}
+        end as rejected_row_id,
         case
             when rejection_reason = 'erased' then null else {{ key_column }}
         end as raw_key,
@@ -134,12 +154,20 @@
             when 'future_dated' then {{ dbt.concat([
                 "'" ~ timestamp_column ~ " '",
                 dbt.safe_cast(timestamp_column, dbt.type_string()),
-                "' is after as_of " ~ lead_scoring.as_of_text() ~ "'",
+                "' is after as_of'",
             ]) }}
             {%- for check in extra_checks %}
             when '{{ check.reason }}' then {{ check.detail }}
             {%- endfor %}
         end as rejection_detail,
+        {%- if erased_key_hash %}
+        case
+            when rejection_reason = 'erased' then unmatched_lead_key_hash
+        end as erased_lead_key_hash,
+        {%- endif %}
+        {%- for column in passthrough %}
+        {{ column }},
+        {%- endfor %}
         {{ lead_scoring.erasable_columns(columns) }}
     from classified
 {% endmacro %}

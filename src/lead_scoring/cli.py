@@ -95,6 +95,7 @@ def _load_rows(args: argparse.Namespace, source_dir: str) -> dict[str, int]:
         mode=args.mode,
         duckdb_path=args.duckdb_path,
         progress=_progress,
+        loaded_at=args.loaded_at,
     )
 
 
@@ -226,6 +227,12 @@ def _add_load(commands) -> None:
         "--duckdb-path",
         help="DuckDB file (default $LEAD_SCORING_DUCKDB_PATH or "
         "warehouse/lead_scoring.duckdb)",
+    )
+    parser.add_argument(
+        "--loaded-at",
+        help="load marker written to every row as column _loaded_at "
+        "('YYYY-MM-DD HH:MM:SS', UTC; default: now). Incremental builds "
+        "process the rows loaded since their last build by it",
     )
     parser.add_argument(
         "--mapping",

@@ -26,6 +26,12 @@ they were. Targets (`_TARGET_LOADERS`):
 
 For postgres and spark every column is text, so the warehouse sees the same
 values whatever the engine; Parquet values are written as DuckDB prints them.
+
+Every row written gets the load marker `_loaded_at` (LOADED_AT_COLUMN): the
+time of the load, UTC, the same for all rows of one load (a timestamp in
+DuckDB, ISO text elsewhere), unless the files carry that column themselves.
+The incremental models find the rows that arrived since their last build by
+it (dbt var raw_loaded_at_column).
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -52,6 +59,7 @@ Progress = Callable[[str], None]
 Connection = duckdb.DuckDBPyConnection
 
 MODES: tuple[str, ...] = ("replace", "append")
+LOADED_AT_COLUMN = "_loaded_at"
 ENV_DUCKDB_PATH = "LEAD_SCORING_DUCKDB_PATH"
 DEFAULT_DUCKDB_PATH = Path("warehouse") / "lead_scoring.duckdb"
 _SUFFIXES: tuple[tuple[str, str], ...] = (
@@ -133,6 +141,9 @@ class TablePlan:
     table: str
     files: tuple[SourceFile, ...]
     columns: tuple[str, ...]
+    # The load marker given to rows whose files have no _loaded_at column
+    # ('YYYY-MM-DD HH:MM:SS.ffffff', UTC); None: no marker added.
+    loaded_at: str | None = None
 
     def select_sql(self, target_names: dict[str, str] | None = None) -> str:
         """One query over all files with columns renamed to the output names.
@@ -148,6 +159,12 @@ class TablePlan:
                 f"{quote_identifier(names[_normal(column)])}"
                 for column in source.columns
             )
+            if self.loaded_at and LOADED_AT_COLUMN not in map(_normal, source.columns):
+                marker = names.get(LOADED_AT_COLUMN, LOADED_AT_COLUMN)
+                selected += (
+                    f", cast({_quote_literal(self.loaded_at)} as timestamp) "
+                    f"as {quote_identifier(marker)}"
+                )
             parts.append(f"select {selected} from {source.reader()}")
         return "\nunion all by name\n".join(parts)
 
@@ -391,11 +408,20 @@ def _load_duckdb(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]
     rows: dict[str, int] = {}
     try:
         names = {}
-        if options.mode == "append":
-            names = _append_targets(connection, plans, options.raw_schema)
         connection.execute("begin transaction")
         current = None
         try:
+            if options.mode == "append":
+                for plan in plans:
+                    if _lacks_marker(
+                        plan, _existing_columns(connection, options.raw_schema, plan.table)
+                    ):
+                        connection.execute(
+                            f"alter table {quote_identifier(options.raw_schema)}."
+                            f"{quote_identifier(plan.table)} "
+                            f"add column {LOADED_AT_COLUMN} timestamp"
+                        )
+                names = _append_targets(connection, plans, options.raw_schema)
             schema = quote_identifier(options.raw_schema)
             connection.execute(f"create schema if not exists {schema}")
             for plan in plans:
@@ -410,8 +436,10 @@ def _load_duckdb(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]
                     f"{rows[plan.table]:,} rows ({seconds:.1f}s)"
                 )
             connection.execute("commit")
-        except duckdb.Error as exc:
+        except (duckdb.Error, LoadError) as exc:
             connection.execute("rollback")
+            if isinstance(exc, LoadError):
+                raise
             where = f" from {current.describe()}" if current else ""
             table = f" table {current.table}" if current else ""
             raise LoadError(
@@ -464,6 +492,22 @@ def _export(plan: TablePlan, columns: tuple[str, ...], path: Path, fmt: str) -> 
             f"cannot read table {plan.table} from {plan.describe()}: {_first_line(exc)}",
             hint="fix or re-export the file named above and load again",
         ) from exc
+
+
+def _lacks_marker(plan: TablePlan, existing: list[str] | None) -> bool:
+    """Whether an existing raw table (from an older load) needs the load marker."""
+    return (
+        plan.loaded_at is not None
+        and existing is not None
+        and LOADED_AT_COLUMN not in map(_normal, existing)
+    )
+
+
+def _with_marker(plan: TablePlan, loaded_at: str) -> TablePlan:
+    """The plan with the load marker column added (kept if the files have it)."""
+    if LOADED_AT_COLUMN in map(_normal, plan.columns):
+        return replace(plan, loaded_at=loaded_at)
+    return replace(plan, loaded_at=loaded_at, columns=(*plan.columns, LOADED_AT_COLUMN))
 
 
 def _target_columns(
@@ -519,6 +563,11 @@ def _load_postgres(plans: list[TablePlan], options: LoadOptions) -> dict[str, in
                     existing = _pg_existing_columns(
                         cursor, options.raw_schema, plan.table
                     )
+                    if options.mode == "append" and _lacks_marker(plan, existing):
+                        cursor.execute(
+                            f"alter table {target} add column {LOADED_AT_COLUMN} text"
+                        )
+                        existing = [*existing, LOADED_AT_COLUMN]
                     columns = _target_columns(
                         plan, existing, options.mode,
                         f"{options.raw_schema}.{plan.table}",
@@ -598,6 +647,12 @@ def _load_spark(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]:
                 current = plan
                 started = time.monotonic()
                 existing = _spark_existing_columns(spark, database, plan.table)
+                if options.mode == "append" and _lacks_marker(plan, existing):
+                    spark.sql(
+                        f"alter table {_spark_name(database, plan.table)} "
+                        f"add columns ({LOADED_AT_COLUMN} string)"
+                    )
+                    existing = [*existing, LOADED_AT_COLUMN]
                 columns = _target_columns(
                     plan, existing, options.mode, f"{database}.{plan.table}"
                 )
@@ -642,6 +697,23 @@ def _load_spark(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]:
     return rows
 
 
+def _marker_text(loaded_at: str | None) -> str:
+    """The load marker as 'YYYY-MM-DD HH:MM:SS.ffffff'; LoadError if malformed."""
+    if loaded_at is None:
+        moment = datetime.now(timezone.utc).replace(tzinfo=None)
+    else:
+        try:
+            moment = datetime.fromisoformat(loaded_at.strip())
+        except ValueError:
+            raise LoadError(
+                f"--loaded-at {loaded_at!r} is not a date and time",
+                hint="use 'YYYY-MM-DD HH:MM:SS' (UTC) or leave it out for now",
+            ) from None
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 _TARGET_LOADERS: dict[str, Callable[[list[TablePlan], LoadOptions], dict[str, int]]]
 _TARGET_LOADERS = {
     "duckdb": _load_duckdb,
@@ -657,6 +729,7 @@ def load(
     mode: str = "replace",
     duckdb_path: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    loaded_at: str | None = None,
 ) -> dict[str, int]:
     """Load the six raw tables of source_dir; return rows written per table.
 
@@ -664,7 +737,8 @@ def load(
     environment, see lead_scoring.engines). mode 'replace' recreates the
     tables, 'append' inserts by column name into existing ones. Raises
     LoadError (EngineError when the engine cannot be reached), and writes
-    nothing, on any problem.
+    nothing, on any problem. loaded_at ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC)
+    is the load marker written to every row; by default the time of the load.
     """
     if target not in _TARGET_LOADERS:
         known = ", ".join(_TARGET_LOADERS)
@@ -684,7 +758,8 @@ def load(
         )
     report = progress or (lambda message: None)
     started = time.monotonic()
-    plans = plan_load(source_dir)
+    marker = _marker_text(loaded_at)
+    plans = [_with_marker(plan, marker) for plan in plan_load(source_dir)]
     files = sum(len(plan.files) for plan in plans)
     report(f"checked {files} files in {source_dir} ({time.monotonic() - started:.1f}s)")
     options = LoadOptions(raw_schema, mode, resolve_duckdb_path(duckdb_path), report)

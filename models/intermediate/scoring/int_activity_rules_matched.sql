@@ -1,16 +1,26 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized=lead_scoring.lead_incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ lead_scoring.lead_scope_prepare(status_changes=false) }}",
+    post_hook="{{ lead_scoring.lead_scope_cleanup() }}",
+) }}
 
 -- One row per usable activity and activity rule (field activity_type) that
 -- matches it, with the rule's raw points. The type compared is the
 -- normalised (and URL-re-typed) activity_type. Unknown types (not in the
 -- activity_types seed) score 0, so they match no rule; numeric operators
--- never match an activity type.
+-- never match an activity type. Incremental by lead
+-- (macros/incremental/lead_scope.sql).
+{%- set state = lead_scoring.lead_scope_state() %}
 
 with
 
 activities as (
     select * from {{ ref('stg_marketing__activities') }}
-    where is_known_type
+    where
+        is_known_type
+        and {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
 ),
 
 rules as (
@@ -61,7 +71,8 @@ final as (
         rules.category,
         rules.points,
         rules.max_points,
-        rules.decay_half_life_days
+        rules.decay_half_life_days,
+        {{ lead_scoring.scope_state_columns(state) }}
     from matched
     inner join activities
         on matched.activity_id = activities.activity_id

@@ -1,4 +1,10 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized=lead_scoring.lead_incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ lead_scoring.lead_scope_prepare() }}",
+    post_hook="{{ lead_scoring.lead_scope_cleanup() }}",
+) }}
 
 -- The select lists below are generated from the rule file; linted without a
 -- built warehouse they render empty, so these layout rules cannot judge them.
@@ -17,22 +23,27 @@
 -- Points older than W weigh less than 2^-64 of their value and are left
 -- out. Components and their half-lives come from the rules (see the
 -- scoring_components macro), so this model's columns follow the rule file.
+-- Incremental by lead (macros/incremental/lead_scope.sql).
 
 -- depends_on: {{ ref('int_scoring_rules_validated') }}
 {%- set components = lead_scoring.scoring_components() %}
+{%- set state = lead_scoring.lead_scope_state() %}
 
 with
 
 activities as (
     select * from {{ ref('stg_marketing__activities') }}
+    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
 ),
 
 starts as (
     select * from {{ ref('int_lead_qualification_starts') }}
+    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
 ),
 
 rule_matches as (
     select * from {{ ref('int_activity_rules_matched') }}
+    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
 ),
 
 attribute_matches as (
@@ -223,7 +234,8 @@ final as (
         cast(engagement_score as {{ lead_scoring.type_double() }}) as engagement_score,
         cast(negative_score as {{ lead_scoring.type_double() }}) as negative_score,
         cast(fit_score + engagement_score + negative_score as {{ lead_scoring.type_double() }})
-            as lead_score
+            as lead_score,
+        {{ lead_scoring.scope_state_columns(state) }}
     from scored
 )
 

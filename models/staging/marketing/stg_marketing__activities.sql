@@ -1,15 +1,26 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized=lead_scoring.lead_incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ lead_scoring.lead_scope_prepare(status_changes=false) }}",
+    post_hook="{{ lead_scoring.lead_scope_cleanup() }}",
+) }}
 
 -- One row per usable marketing activity, with the normalised activity type.
 -- Page views are re-typed by URL (pricing, product, careers pages) through
 -- the url_page_patterns seed; other page views stay page_view. Types not in
--- the activity_types seed are kept but flagged: they score 0.
+-- the activity_types seed are kept but flagged: they score 0. Incremental by
+-- lead (macros/incremental/lead_scope.sql).
+
+{%- set state = lead_scoring.lead_scope_state() %}
 
 with
 
 activities as (
     select * from {{ ref('base_marketing__activities') }}
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        and {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
 ),
 
 url_patterns as (
@@ -59,7 +70,8 @@ retyped as (
 final as (
     select
         retyped.*,
-        known_types.activity_type is not null as is_known_type
+        known_types.activity_type is not null as is_known_type,
+        {{ lead_scoring.scope_state_columns(state) }}
     from retyped
     left join known_types
         on retyped.activity_type = known_types.activity_type
