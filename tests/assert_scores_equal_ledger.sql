@@ -1,17 +1,23 @@
 -- Every score in dim_leads can be recomputed from fct_score_ledger: per lead
 -- and rule, the counted decayed points summed and clipped to +-max_points,
 -- then added up by category. Returns the leads where any score differs by
--- more than 1e-6.
+-- more than 1e-6. dim_leads reads its scores from the per-rule states, the
+-- ledger decays every firing itself: two computations that must agree.
+-- Checks the leads the latest build recomputed (every lead after a full
+-- build; var test_every_incremental_row: true for all of them).
 
 with
 
 ledger as (
     select * from {{ ref('fct_score_ledger') }}
-    where is_counted_at_as_of
+    where
+        is_counted_at_as_of
+        and {{ lead_scoring.in_latest_build_leads('lead_id') }}
 ),
 
 leads as (
     select * from {{ ref('dim_leads') }}
+    where {{ lead_scoring.in_latest_build_leads('lead_id') }}
 ),
 
 rule_totals as (

@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 -- One row per rule firing: which rule gave (or took) how many points to which
 -- lead, for which activity. Every score in dim_leads can be recomputed from
 -- it: per lead and rule, sum decayed_points_at_as_of over the rows that

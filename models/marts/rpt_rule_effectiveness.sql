@@ -30,10 +30,10 @@ epochs as (
 ),
 
 fired_leads as (
-    select distinct
+    select
         rule_id,
         lead_id
-    from firings
+    from {{ ref('int_lead_rule_states') }}
 ),
 
 overall as (

@@ -12,10 +12,17 @@ points per lead. `build / floor` says how far the whole project (validation,
 staging, dirt handling, the MQL history, lifecycle, marts and their tests) is
 from that bound.
 
-The appended day copies about 0.3% of the activities (a deterministic hash
-of activity_id picks them) to new ids on the day after as_of, plus as many
-late rows dated three days before it; the next build runs with as_of one day
-later.
+The raw data is loaded with the load marker of as_of (`load --loaded-at`).
+The appended day is what one day of a marketing database looks like: the
+leads active that day (ACTIVE_PERCENT of them, picked by a hash of lead_id)
+get a fifteenth of their history again as new activities dated the day
+after as_of, and half as many late rows dated three days before it: a tenth
+of the active leads' history, about 0.3% of the activities in all, loaded with the marker of
+the next day. The next build runs with as_of one day later, so it
+recomputes the active leads (see macros/incremental/lead_scope.sql).
+
+Each build's slowest nodes (dbt's run_results.json) are kept in the JSON, so
+a figure can be traced to the model or test that made it.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from lead_scoring.errors import LeadScoringError
 
 Progress = Callable[[str], None]
 BASE_AS_OF = "2026-06-30 23:59:59"
-APPEND_PER_MILLE = 2
+ACTIVE_PERCENT = 3
 STEPS = ("generate", "load", "full_build", "floor", "append", "incremental_build")
 
 
@@ -59,6 +66,8 @@ class BenchRun:
     steps: dict[str, StepTime] = field(default_factory=dict)
     activities: int = 0
     appended: int = 0
+    # The slowest nodes (name, seconds) of each dbt build.
+    slowest: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -134,20 +143,41 @@ def floor_sql(as_of: str, raw_schema: str = "raw", schema: str = "analytics") ->
 
 
 def append_day_sql(as_of: str, raw_schema: str = "raw") -> str:
-    """About 0.3% of the activities again, on the next day and three days late."""
-    picked = f"hash(activity_id) % 1000 < {APPEND_PER_MILLE}"
-    next_day = f"timestamp '{as_of}' + to_seconds(cast(hash(activity_id) % 86400 as bigint))"
-    late = f"timestamp '{as_of}' - interval 3 day + to_seconds(cast(hash(activity_id) % 86400 as bigint))"
+    """One day: the active leads' new activities and late rows (see above)."""
+    active = (
+        f"hash(lead_id) % 100 < {ACTIVE_PERCENT} and activity_id is not null "
+        "and hash(activity_id) % 30"
+    )
+    spread = "to_seconds(cast(hash(activity_id) % 86400 as bigint))"
+    marker = f"timestamp '{as_of}' + interval 1 day"
     return f"""
         insert into "{raw_schema}".activities by name
         select activity_id || '-d' as activity_id, lead_id, activity_type, url,
-            asset, campaign_id, strftime({next_day}, '%Y-%m-%d %H:%M:%S') as occurred_at
-        from "{raw_schema}".activities where {picked}
+            asset, campaign_id,
+            strftime(timestamp '{as_of}' + {spread}, '%Y-%m-%d %H:%M:%S') as occurred_at,
+            {marker} as _loaded_at
+        from "{raw_schema}".activities where {active} < 2
         union all
         select activity_id || '-l' as activity_id, lead_id, activity_type, url,
-            asset, campaign_id, strftime({late}, '%Y-%m-%d %H:%M:%S') as occurred_at
-        from "{raw_schema}".activities where {picked} and hash(activity_id) % 2 = 0
+            asset, campaign_id,
+            strftime(timestamp '{as_of}' - interval 3 day + {spread}, '%Y-%m-%d %H:%M:%S')
+                as occurred_at,
+            {marker} as _loaded_at
+        from "{raw_schema}".activities where {active} = 2
     """
+
+
+def _slowest(target: Path, count: int = 8) -> list[tuple[str, float]]:
+    """The slowest nodes of the last dbt command run with this target path."""
+    try:
+        results = json.loads((target / "run_results.json").read_text())["results"]
+    except (OSError, KeyError, ValueError):
+        return []
+    timed = sorted(
+        ((item["unique_id"], float(item["execution_time"])) for item in results),
+        key=lambda pair: -pair[1],
+    )
+    return [(name.split(".", 2)[-1], round(seconds, 2)) for name, seconds in timed[:count]]
 
 
 def _one_run(
@@ -185,7 +215,10 @@ def _one_run(
             "--leads", str(leads), "--seed", "42", "--dirty-rate", "0.05",
             "--activities-per-lead", str(activities_per_lead), "--as-of", BASE_AS_OF,
         ]),
-        ("load", [python, "-m", "lead_scoring", "load", "--from", str(folder / "raw")]),
+        ("load", [
+            python, "-m", "lead_scoring", "load", "--from", str(folder / "raw"),
+            "--loaded-at", BASE_AS_OF,
+        ]),
         ("full_build", [
             dbt, "build", *dbt_common, "--vars", json.dumps({"as_of": BASE_AS_OF}),
         ]),
@@ -194,6 +227,7 @@ def _one_run(
         progress(f"bench: run {index}: {step} ...")
         run.steps[step] = _child(command, env, step, folder / f"{step}.log")
         progress(f"bench: run {index}: {step} {run.steps[step].seconds:.1f} s")
+    run.slowest["full_build"] = _slowest(folder / "target")
 
     with duckdb.connect(str(database)) as connection:
         connection.execute(f"set threads = {threads}")
@@ -219,6 +253,7 @@ def _one_run(
     run.steps["incremental_build"] = _child(
         command, env, "incremental_build", folder / "incremental_build.log"
     )
+    run.slowest["incremental_build"] = _slowest(folder / "target")
     progress(
         f"bench: run {index}: incremental_build "
         f"{run.steps['incremental_build'].seconds:.1f} s"
@@ -269,6 +304,7 @@ def bench(
                         "activities": run.activities,
                         "appended": run.appended,
                         "steps": {name: asdict(step) for name, step in run.steps.items()},
+                        "slowest_nodes": run.slowest,
                     }
                     for run in done
                 ],
@@ -309,4 +345,9 @@ def render(result: BenchResult) -> str:
         f"{result.appended:,} activities ({result.appended / result.activities:.2%})",
         f"- peak memory of any step: {max(result.peak_mib(s) for s in STEPS):,.0f} MiB",
     ]
+    for build in ("full_build", "incremental_build"):
+        nodes = result.runs[-1].slowest.get(build) or []
+        if nodes:
+            named = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in nodes[:5])
+            lines.append(f"- slowest nodes of the {build.replace('_', ' ')}: {named}")
     return "\n".join(lines)

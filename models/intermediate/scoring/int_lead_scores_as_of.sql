@@ -1,6 +1,7 @@
--- Each live lead's scores at var as_of: every rule's counted, decayed points
--- summed per lead, clipped to +-max_points, then added up by category.
--- Leads no rule fires for score 0.
+-- Each live lead's scores at var as_of, in O(leads x rules) from the
+-- per-rule states (int_lead_rule_states): each rule's counted points
+-- decayed from their reference time to as_of, clipped to +-max_points, then
+-- added up by category. Leads no rule fires for score 0.
 
 with
 
@@ -8,21 +9,24 @@ leads as (
     select * from {{ ref('stg_crm__leads') }}
 ),
 
-firings as (
-    select * from {{ ref('int_rule_firings_weighted') }}
-    where is_counted_at_as_of
+rule_states as (
+    select * from {{ ref('int_lead_rule_states') }}
+    where counted_firings > 0
 ),
 
 rule_totals as (
     select
         lead_id,
-        rule_id,
         category,
         {{ lead_scoring.clip_points(
-            'sum(decayed_points_at_as_of)', 'max(max_points)'
+            'points_at_reference * ' ~ lead_scoring.decay_factor(
+                lead_scoring.epoch_seconds(lead_scoring.as_of_timestamp())
+                ~ ' - ' ~ lead_scoring.epoch_seconds('reference_at'),
+                'decay_half_life_days',
+            ),
+            'max_points',
         ) }} as rule_points
-    from firings
-    group by lead_id, rule_id, category
+    from rule_states
 ),
 
 category_totals as (

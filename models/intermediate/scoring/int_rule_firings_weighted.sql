@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 -- Every rule firing (an attribute rule matching a lead, an activity rule
 -- matching an activity), with its weight as of var as_of: whether it still
 -- counts (activity firings before the lead's latest effective reset do not)

@@ -1,0 +1,61 @@
+{{ config(
+    materialized=lead_scoring.lead_incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ lead_scoring.lead_scope_prepare() }}",
+    post_hook="{{ lead_scoring.lead_scope_cleanup() }}",
+) }}
+
+-- One row per lead and rule that fired for it: the state its current
+-- score is read from in O(leads), whatever as_of. The counted firings
+-- (after the lead's latest effective reset) are summed with each one's
+-- points decayed to the latest of them, reference_at:
+--     points_at_reference = sum_j p_j * 0.5 ^ (days(reference_at - t_j) / h)
+-- Every factor is at most 1, so the sum cannot overflow; the points at any
+-- later t are points_at_reference * 0.5 ^ (days(t - reference_at) / h)
+-- (int_lead_scores_as_of). Attribute rules keep their points undecayed.
+-- Incremental by lead (macros/incremental/lead_scope.sql).
+{%- set state = lead_scoring.lead_scope_state() %}
+
+with
+
+firings as (
+    select * from {{ ref('int_rule_firings_weighted') }}
+    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
+),
+
+referenced as (
+    select
+        *,
+        max(case when is_counted_at_as_of then occurred_at end) over (
+            partition by lead_id, rule_id
+        ) as reference_at
+    from firings
+),
+
+final as (
+    select
+        lead_id,
+        rule_id,
+        category,
+        max(max_points) as max_points,
+        max(decay_half_life_days) as decay_half_life_days,
+        count(*) as firings,
+        count(case when is_counted_at_as_of then 1 end) as counted_firings,
+        max(reference_at) as reference_at,
+        cast(sum(
+            case
+                when is_counted_at_as_of then points * {{ lead_scoring.decay_factor(
+                    lead_scoring.epoch_seconds('reference_at')
+                    ~ ' - ' ~ lead_scoring.epoch_seconds('occurred_at'),
+                    'decay_half_life_days',
+                ) }}
+                else 0
+            end
+        ) as {{ lead_scoring.type_double() }}) as points_at_reference,
+        {{ lead_scoring.scope_state_columns(state) }}
+    from referenced
+    group by lead_id, rule_id, category
+)
+
+select * from final
