@@ -30,7 +30,8 @@ T0 = datetime(2026, 6, 30, 23, 59, 59)
 INCREMENTAL_MODELS = [
     "base_marketing__activities", "stg_marketing__activities",
     "int_activity_rules_matched", "int_activity_scores_evaluated",
-    "int_mql_candidates", "int_lead_rule_states",
+    "int_mql_candidates", "int_lead_rule_states", "int_lead_activity_milestones",
+    "int_lead_threshold_crossings",
 ]
 STATE_COLUMNS = "_scope_built_at, _scope_loaded_through, _scope_as_of, _scope_fingerprint"
 

@@ -57,7 +57,7 @@
     {%- set parts = [] -%}
     {%- for name in [
         'mql_score_threshold', 'mql_min_fit_score', 'fast_track_activity_types',
-        'pii_hash_salt', 'raw_schema',
+        'pii_hash_salt', 'raw_schema', 'backtest_thresholds',
     ] -%}
         {%- do parts.append(name ~ '=' ~ tojson(var(name))) -%}
     {%- endfor -%}

@@ -7,50 +7,14 @@
 -- qualification is replayed (resets depend on sales' reaction to an MQL
 -- that would have come at another time).
 
-{%- set thresholds = var('backtest_thresholds') %}
-
 with
 
-scores as (
-    select * from {{ ref('int_activity_scores_evaluated') }}
-    where start_index = 0
+first_qualifications as (
+    select * from {{ ref('int_lead_threshold_crossings') }}
 ),
 
 flags as (
     select * from {{ ref('int_lead_funnel_flags') }}
-),
-
-thresholds as (
-    {% for threshold in thresholds %}
-        select cast({{ threshold }} as {{ lead_scoring.type_double() }}) as mql_score_threshold
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-),
-
-fitting_moments as (
-    select
-        lead_id,
-        occurred_at,
-        {{ lead_scoring.round_to('lead_score', 6) }} as lead_score,
-        activity_type in {{ lead_scoring.fast_track_types_sql() }}
-            as is_fast_track
-    from scores
-    where
-        {{ lead_scoring.round_to('fit_score', 6) }}
-        >= {{ var('mql_min_fit_score') }}
-),
-
-first_qualifications as (
-    select
-        fitting_moments.lead_id,
-        thresholds.mql_score_threshold,
-        min(fitting_moments.occurred_at) as mql_at
-    from fitting_moments
-    inner join thresholds
-        on
-            fitting_moments.lead_score >= thresholds.mql_score_threshold
-            or fitting_moments.is_fast_track
-    group by fitting_moments.lead_id, thresholds.mql_score_threshold
 ),
 
 qualified_months as (

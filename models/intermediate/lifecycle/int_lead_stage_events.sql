@@ -17,8 +17,8 @@ leads as (
     select * from {{ ref('stg_crm__leads') }}
 ),
 
-activities as (
-    select * from {{ ref('stg_marketing__activities') }}
+milestones as (
+    select * from {{ ref('int_lead_activity_milestones') }}
 ),
 
 status_changes as (
@@ -40,14 +40,10 @@ stages as (
 first_engagements as (
     select
         lead_id,
-        occurred_at,
-        activity_id,
-        row_number() over (
-            partition by lead_id
-            order by occurred_at, {{ lead_scoring.text_order('activity_id') }}
-        ) as engagement_rank
-    from activities
-    where activity_type not in ('newsletter_signup', 'email_open')
+        first_engaged_at as occurred_at,
+        first_engagement_activity_id as activity_id
+    from milestones
+    where first_engagement_activity_id is not null
 ),
 
 first_disqualifications as (
@@ -133,7 +129,6 @@ events as (
         'first_engagement' as event_type,
         'lead' as target_stage
     from first_engagements
-    where engagement_rank = 1
     union all
     select
         lead_id,

@@ -6,8 +6,8 @@
 
 with
 
-activities as (
-    select * from {{ ref('stg_marketing__activities') }}
+milestones as (
+    select * from {{ ref('int_lead_activity_milestones') }}
 ),
 
 status_changes as (
@@ -37,12 +37,12 @@ first_disqualifications as (
 ),
 
 beginnings as (
-    select distinct
+    select
         lead_id,
         0 as start_index,
         cast(null as {{ dbt.type_timestamp() }}) as start_at,
         cast(null as {{ dbt.type_string() }}) as start_change_id
-    from activities
+    from milestones
 ),
 
 resets as (

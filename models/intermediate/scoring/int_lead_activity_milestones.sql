@@ -1,0 +1,55 @@
+{{ config(
+    materialized=lead_scoring.lead_incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ lead_scoring.lead_scope_prepare(status_changes=false) }}",
+    post_hook="{{ lead_scoring.lead_scope_cleanup() }}",
+) }}
+
+-- One row per lead with at least one usable activity: how many, the first
+-- one, and its first engagement (the first activity other than
+-- newsletter_signup or email_open, in (occurred_at, activity_id) order),
+-- which makes it a lead rather than a subscriber. What the qualification
+-- starts and the lifecycle read, so that they need not scan every activity.
+-- Incremental by lead (macros/incremental/lead_scope.sql).
+{%- set state = lead_scoring.lead_scope_state() %}
+
+with
+
+activities as (
+    select * from {{ ref('stg_marketing__activities') }}
+    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
+),
+
+ranked as (
+    select
+        lead_id,
+        activity_id,
+        occurred_at,
+        activity_type not in ('newsletter_signup', 'email_open') as is_engagement,
+        row_number() over (
+            partition by
+                lead_id,
+                activity_type not in ('newsletter_signup', 'email_open')
+            order by occurred_at, {{ lead_scoring.text_order('activity_id') }}
+        ) as type_rank
+    from activities
+),
+
+final as (
+    select
+        lead_id,
+        count(*) as activities,
+        min(occurred_at) as first_activity_at,
+        max(
+            case when is_engagement and type_rank = 1 then activity_id end
+        ) as first_engagement_activity_id,
+        max(
+            case when is_engagement and type_rank = 1 then occurred_at end
+        ) as first_engaged_at,
+        {{ lead_scoring.scope_state_columns(state) }}
+    from ranked
+    group by lead_id
+)
+
+select * from final
