@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -78,12 +79,45 @@ def test_round_trip_counts_and_columns(source, db):
     assert rows == manifest["rows"]
     assert counts(db) == manifest["rows"]
     for table, names in RAW_TABLES.items():
-        assert columns(db, table) == [(name, "VARCHAR") for name in names]
+        assert columns(db, table) == [(name, "VARCHAR") for name in names] + [
+            ("_loaded_at", "TIMESTAMP")
+        ]
     assert any("loaded raw.activities" in line for line in progress)
     with duckdb.connect(str(db), read_only=True) as connection:
-        loaded = connection.execute("select * from raw.leads order by all").fetchall()
+        loaded = connection.execute(
+            "select * exclude (_loaded_at) from raw.leads order by all"
+        ).fetchall()
+        markers = connection.execute(
+            "select distinct _loaded_at from raw.activities"
+        ).fetchall()
     written = pq.read_table(folder / "leads.parquet").to_pylist()
     assert Counter(loaded) == Counter(tuple(row.values()) for row in written)
+    # One marker for the whole load: its time (UTC), to the microsecond.
+    assert len(markers) == 1
+    age = datetime.now(timezone.utc).replace(tzinfo=None) - markers[0][0]
+    assert timedelta(0) <= age < timedelta(minutes=5)
+
+
+def test_load_marker_is_given_or_kept_and_added_to_older_tables(folder, db):
+    load(folder, duckdb_path=db, loaded_at="2026-07-01 06:00:00")
+    with duckdb.connect(str(db)) as connection:
+        # A raw table written before load markers existed.
+        connection.execute("alter table raw.leads drop column _loaded_at")
+    load(folder, duckdb_path=db, mode="append", loaded_at="2026-07-02T06:00:00+02:00")
+    with duckdb.connect(str(db), read_only=True) as connection:
+        leads = connection.execute(
+            "select _loaded_at, count(*) from raw.leads group by all order by all"
+        ).fetchall()
+        activities = connection.execute(
+            "select _loaded_at, count(*) from raw.activities group by all order by all"
+        ).fetchall()
+    half = counts(db)["leads"] // 2
+    assert leads == [(datetime(2026, 7, 2, 4, 0), half), (None, half)]
+    assert [marker for marker, _ in activities] == [
+        datetime(2026, 7, 1, 6, 0), datetime(2026, 7, 2, 4, 0),
+    ]
+    with pytest.raises(LoadError, match="--loaded-at 'yesterday' is not a date"):
+        load(folder, duckdb_path=db, loaded_at="yesterday")
 
 
 def test_csv_with_junk_values_loads_as_text(folder, db):
@@ -114,7 +148,7 @@ def test_header_names_match_case_insensitively_and_extras_are_kept(folder, db):
     pa_csv.write_csv(renamed, folder / "opportunities.csv")
     load(folder, duckdb_path=db)
     names = [name for name, _ in columns(db, "opportunities")]
-    assert names == list(RAW_TABLES["opportunities"]) + ["Source_System"]
+    assert names == list(RAW_TABLES["opportunities"]) + ["Source_System", "_loaded_at"]
     assert counts(db)["opportunities"] == len(table)
 
 

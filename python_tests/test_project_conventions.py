@@ -399,6 +399,13 @@ def test_marts_are_public_contracted_and_typed(project: Project) -> None:
     assert offenders == [], "\n".join(offenders)
 
 
+# Public marts exposures may read as views, and why.
+VIEW_MARTS = {
+    "fct_score_ledger": "its points decay to as_of when read; as a table every "
+    "build would rewrite every firing of every lead",
+}
+
+
 def test_exposures_read_public_tables(project: Project) -> None:
     offenders = []
     for exposure in project.exposures.values():
@@ -406,8 +413,9 @@ def test_exposures_read_public_tables(project: Project) -> None:
             model = project.models.get(parent)
             if model is None:
                 offenders.append(f"{exposure['name']} reads {parent}, not a model")
-            elif model["access"] != "public" or model["config"]["materialized"] not in (
-                "table", "incremental",
+            elif model["access"] != "public" or (
+                model["config"]["materialized"] not in ("table", "incremental")
+                and model["name"] not in VIEW_MARTS
             ):
                 offenders.append(
                     f"{exposure['name']} reads {model['name']} "

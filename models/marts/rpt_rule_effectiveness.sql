@@ -13,8 +13,8 @@ rules as (
     select * from {{ ref('int_scoring_rules_validated') }}
 ),
 
-firings as (
-    select * from {{ ref('int_rule_firings_weighted') }}
+rule_states as (
+    select * from {{ ref('int_lead_rule_states') }}
 ),
 
 leads as (
@@ -25,15 +25,11 @@ mql_events as (
     select * from {{ ref('int_mql_event_windows') }}
 ),
 
-epochs as (
-    select * from {{ ref('int_lead_qualification_epochs') }}
-),
-
 fired_leads as (
     select
         rule_id,
         lead_id
-    from {{ ref('int_lead_rule_states') }}
+    from rule_states
 ),
 
 overall as (
@@ -59,31 +55,14 @@ rule_counts as (
 ),
 
 contributions as (
-    -- MQL events the rule gave points to at the MQL moment: an attribute
-    -- rule of the lead, or an activity counted at the trigger (at or
-    -- before it, after the epoch's reset).
+    -- Per lead, the MQL events a rule fired before (in their epoch); each
+    -- event belongs to one lead, so the sum counts distinct events.
     select
-        firings.rule_id,
-        count(distinct mql_events.mql_event_id) as mql_events_contributed
-    from mql_events
-    inner join epochs
-        on
-            mql_events.lead_id = epochs.lead_id
-            and mql_events.epoch_index = epochs.epoch_index
-    inner join firings
-        on
-            mql_events.lead_id = firings.lead_id
-            and (
-                firings.activity_id is null
-                or (
-                    mql_events.mql_at >= firings.occurred_at
-                    and (
-                        epochs.epoch_started_at is null
-                        or epochs.epoch_started_at <= firings.occurred_at
-                    )
-                )
-            )
-    group by firings.rule_id
+        rule_id,
+        cast(sum(mql_events_contributed) as {{ dbt.type_bigint() }})
+            as mql_events_contributed
+    from rule_states
+    group by rule_id
 ),
 
 total_mql_events as (

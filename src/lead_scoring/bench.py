@@ -78,6 +78,7 @@ class BenchResult:
     activities_per_lead: float
     threads: int
     runs: list[BenchRun]
+    memory_limit: str = "6GB"
 
     def median(self, step: str) -> float:
         return statistics.median(run.steps[step].seconds for run in self.runs)
@@ -187,6 +188,7 @@ def _one_run(
     leads: int,
     activities_per_lead: float,
     threads: int,
+    memory_limit: str,
     progress: Progress,
 ) -> BenchRun:
     """Generate, load, build, floor, append, build again."""
@@ -200,6 +202,7 @@ def _one_run(
         os.environ,
         LEAD_SCORING_DUCKDB_PATH=str(database),
         LEAD_SCORING_THREADS=str(threads),
+        LEAD_SCORING_DUCKDB_MEMORY_LIMIT=memory_limit,
         DBT_PROFILES_DIR=str(project),
     )
     python = sys.executable
@@ -231,6 +234,7 @@ def _one_run(
 
     with duckdb.connect(str(database)) as connection:
         connection.execute(f"set threads = {threads}")
+        connection.execute(f"set memory_limit = '{memory_limit}'")
         run.activities = connection.execute(
             "select count(*) from raw.activities"
         ).fetchone()[0]
@@ -266,12 +270,17 @@ def bench(
     activities_per_lead: float = 100.0,
     runs: int = 3,
     threads: int = 2,
+    memory_limit: str = "6GB",
     work_dir: str | os.PathLike[str] = "warehouse/bench",
     project_dir: str | os.PathLike[str] = ".",
     keep: bool = False,
     progress: Progress = lambda message: None,
 ) -> BenchResult:
-    """Run the benchmark `runs` times; each run's folder is removed unless `keep`."""
+    """Run the benchmark `runs` times; each run's folder is removed unless `keep`.
+
+    memory_limit is DuckDB's (LEAD_SCORING_DUCKDB_MEMORY_LIMIT): what it may
+    hold before spilling to disk, below the 8 GiB the figures aim at.
+    """
     if leads < 1 or runs < 1 or threads < 1 or activities_per_lead <= 0:
         raise BenchError(
             "--leads, --runs, --threads and --activities-per-lead must be positive",
@@ -288,17 +297,21 @@ def bench(
     done = []
     for index in range(1, runs + 1):
         done.append(
-            _one_run(index, work, project, leads, activities_per_lead, threads, progress)
+            _one_run(
+                index, work, project, leads, activities_per_lead, threads,
+                memory_limit, progress,
+            )
         )
         if not keep:
             shutil.rmtree(work / f"run{index}", ignore_errors=True)
-    result = BenchResult(leads, activities_per_lead, threads, done)
+    result = BenchResult(leads, activities_per_lead, threads, done, memory_limit)
     (work / f"bench-{leads}.json").write_text(
         json.dumps(
             {
                 "leads": leads,
                 "activities_per_lead": activities_per_lead,
                 "threads": threads,
+                "memory_limit": memory_limit,
                 "runs": [
                     {
                         "activities": run.activities,
@@ -319,7 +332,8 @@ def render(result: BenchResult) -> str:
     """The figures as a Markdown table plus the ratios."""
     runs = len(result.runs)
     lines = [
-        f"DuckDB, {result.threads} threads; {result.leads:,} leads, "
+        f"DuckDB, {result.threads} threads, memory_limit {result.memory_limit}; "
+        f"{result.leads:,} leads, "
         f"{result.activities:,} raw activities; median of {runs} run"
         f"{'s' if runs > 1 else ''}",
         "",

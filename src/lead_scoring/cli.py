@@ -164,6 +164,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         activities_per_lead=args.activities_per_lead,
         runs=args.runs,
         threads=args.threads,
+        memory_limit=args.memory_limit,
         work_dir=args.work_dir,
         project_dir=args.project_dir,
         keep=args.keep,
@@ -365,6 +366,12 @@ def _add_bench(commands) -> None:
     )
     parser.add_argument("--runs", type=int, default=3, help="runs (default 3)")
     parser.add_argument("--threads", type=int, default=2, help="threads (default 2)")
+    parser.add_argument(
+        "--memory-limit",
+        default="6GB",
+        help="DuckDB memory_limit for every step (default 6GB; beyond it DuckDB "
+        "spills to disk)",
+    )
     parser.add_argument(
         "--work-dir", default="warehouse/bench", help="scratch folder (default warehouse/bench)"
     )

@@ -14,6 +14,9 @@
 -- Every factor is at most 1, so the sum cannot overflow; the points at any
 -- later t are points_at_reference * 0.5 ^ (days(t - reference_at) / h)
 -- (int_lead_scores_as_of). Attribute rules keep their points undecayed.
+-- Also how many of the lead's MQL events the rule contributed to (it fired
+-- in the event's epoch before the MQL moment; attribute rules always), for
+-- rpt_rule_effectiveness.
 -- Incremental by lead (macros/incremental/lead_scope.sql).
 {%- set state = lead_scoring.lead_scope_state() %}
 
@@ -22,6 +25,42 @@ with
 firings as (
     select * from {{ ref('int_rule_firings_weighted') }}
     where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
+),
+
+mql_events as (
+    select * from {{ ref('int_mql_event_windows') }}
+    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
+),
+
+epochs as (
+    select * from {{ ref('int_lead_qualification_epochs') }}
+    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
+),
+
+contributions as (
+    select
+        firings.lead_id,
+        firings.rule_id,
+        count(distinct mql_events.mql_event_id) as mql_events_contributed
+    from mql_events
+    inner join epochs
+        on
+            mql_events.lead_id = epochs.lead_id
+            and mql_events.epoch_index = epochs.epoch_index
+    inner join firings
+        on
+            mql_events.lead_id = firings.lead_id
+            and (
+                firings.activity_id is null
+                or (
+                    mql_events.mql_at >= firings.occurred_at
+                    and (
+                        epochs.epoch_started_at is null
+                        or epochs.epoch_started_at <= firings.occurred_at
+                    )
+                )
+            )
+    group by firings.lead_id, firings.rule_id
 ),
 
 referenced as (
@@ -33,7 +72,7 @@ referenced as (
     from firings
 ),
 
-final as (
+aggregated as (
     select
         lead_id,
         rule_id,
@@ -52,10 +91,22 @@ final as (
                 ) }}
                 else 0
             end
-        ) as {{ lead_scoring.type_double() }}) as points_at_reference,
-        {{ lead_scoring.scope_state_columns(state) }}
+        ) as {{ lead_scoring.type_double() }}) as points_at_reference
     from referenced
     group by lead_id, rule_id, category
+),
+
+final as (
+    select
+        aggregated.*,
+        coalesce(contributions.mql_events_contributed, 0)
+            as mql_events_contributed,
+        {{ lead_scoring.scope_state_columns(state) }}
+    from aggregated
+    left join contributions
+        on
+            aggregated.lead_id = contributions.lead_id
+            and aggregated.rule_id = contributions.rule_id
 )
 
 select * from final
