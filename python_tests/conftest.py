@@ -106,8 +106,19 @@ MARTS = [
 
 
 def contents(warehouse: Warehouse, relation: str) -> list[tuple]:
-    """All rows of a relation, sorted, so two builds can be compared."""
-    rows = warehouse.query(f"select * from analytics.{relation}")
+    """All rows of a relation, sorted, so two builds can be compared.
+
+    The incremental build state (_scope_* columns: when and with what a
+    build wrote the row) is left out: it differs between builds by design.
+    """
+    names = [row[0] for row in warehouse.query(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'analytics' and table_name = ? "
+        "order by ordinal_position",
+        [relation],
+    )]
+    kept = ", ".join(f'"{name}"' for name in names if not name.startswith("_scope_"))
+    rows = warehouse.query(f"select {kept or '*'} from analytics.{relation}")
     return sorted(rows, key=lambda row: tuple(
         (value is None, str(value)) for value in row
     ))

@@ -3,8 +3,9 @@
 -- then added up by category. Returns the leads where any score differs by
 -- more than 1e-6. dim_leads reads its scores from the per-rule states, the
 -- ledger decays every firing itself: two computations that must agree.
--- Checks the leads the latest build recomputed (every lead after a full
--- build; var test_every_incremental_row: true for all of them).
+-- Checks the leads with activity firings the latest build computed (every
+-- lead after a full build; var test_every_incremental_row: true for all).
+{%- set every_row = 'true' if var('test_every_incremental_row', false) else 'false' %}
 
 with
 
@@ -12,12 +13,28 @@ ledger as (
     select * from {{ ref('fct_score_ledger') }}
     where
         is_counted_at_as_of
-        and {{ lead_scoring.in_latest_build_leads('lead_id') }}
+        and (
+            {{ every_row }}
+            or _scope_built_at = (
+                select max(latest._scope_built_at)
+                from {{ ref('fct_score_ledger') }} as latest
+            )
+        )
+),
+
+recomputed_leads as (
+    -- The leads with an activity firing the latest build computed (all of
+    -- a recomputed lead's firings were).
+    select distinct lead_id
+    from ledger
+    where activity_id is not null
 ),
 
 leads as (
     select * from {{ ref('dim_leads') }}
-    where {{ lead_scoring.in_latest_build_leads('lead_id') }}
+    where
+        {{ every_row }}
+        or lead_id in (select recomputed_leads.lead_id from recomputed_leads)
 ),
 
 rule_totals as (

@@ -331,23 +331,21 @@
 
 {% macro get_where_subquery(relation) -%}
     {#- dbt's where config for data tests, with one addition: the where
-        value latest_build_rows (set on the tests of the incremental models)
-        tests the rows the latest build of the model wrote, i.e. every row
+        value latest_build_rows (set on the tests of the incremental models
+        and of the views over them, the firings and the score ledger, which
+        carry _scope_built_at too) tests the rows the latest build wrote,
+        i.e. every row
         after a full build and the recomputed leads' rows after an
         incremental one; the rows of the other leads were tested when they
         were written and have not changed since. Var
         test_every_incremental_row: true tests every row instead. -#}
     {%- set where = config.get('where', '') -%}
-    {%- if where in ['latest_build_rows', 'latest_build_leads'] -%}
+    {%- if where == 'latest_build_rows' -%}
         {%- if var('test_every_incremental_row', false) -%}
             {%- do return(relation) -%}
         {%- endif -%}
         {%- set where -%}
-            {%- if where == 'latest_build_rows' -%}
             _scope_built_at = (select max(_scope_built_at) from {{ relation }})
-            {%- else -%}
-            {{ lead_scoring.in_latest_build_leads('lead_id') }}
-            {%- endif -%}
         {%- endset -%}
     {%- endif -%}
     {%- if where -%}
@@ -356,20 +354,3 @@
     {%- do return(relation) -%}
 {%- endmacro %}
 
-
-{% macro in_latest_build_leads(lead_expression) %}
-    {#- A condition for tests over views of the incremental models: the
-        lead is one whose activity rule matches the latest build recomputed
-        (every lead after a full build; attribute firings are recomputed in
-        every build and tested in int_lead_attribute_rules_matched). True
-        with var test_every_incremental_row. -#}
-    {%- if not execute or var('test_every_incremental_row', false) -%}
-        {{- return('1 = 1') -}}
-    {%- endif -%}
-    {%- set states = lead_scoring.relation_of_node('int_activity_rules_matched') -%}
-    {{- return(
-        lead_expression ~ ' in (select lead_id from ' ~ states
-        ~ ' where _scope_built_at = (select max(_scope_built_at) from '
-        ~ states ~ '))'
-    ) -}}
-{% endmacro %}

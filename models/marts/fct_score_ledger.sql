@@ -25,7 +25,8 @@ final as (
         max_points,
         decay_half_life_days,
         is_counted_at_as_of,
-        decayed_points_at_as_of
+        decayed_points_at_as_of,
+        _scope_built_at
     from firings
 )
 
