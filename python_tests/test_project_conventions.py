@@ -73,7 +73,16 @@ REJOIN_ALLOWED = {
     ),
 }
 # Models without a primary-key test, with the reason.
+_VIEW_OVER_KEYED_MATCHES = (
+    "a view over int_activity_rules_matched (key activity_id x rule_id) and "
+    "int_lead_attribute_rules_matched (key lead_id x rule_id), both tested: "
+    "its key lead_id x rule_id x activity_id follows from theirs, and a "
+    "unique test on the view would aggregate every firing (100 million at "
+    "scale) in every build"
+)
 NO_PRIMARY_KEY_ALLOWED = {
+    "int_rule_firings_weighted": _VIEW_OVER_KEYED_MATCHES,
+    "fct_score_ledger": _VIEW_OVER_KEYED_MATCHES,
     "int_scoring_rules_checked": (
         "one row per row of the scoring_rules seed as edited, blank and "
         "repeated rule_ids included: reporting them in one message is its "

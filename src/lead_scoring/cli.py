@@ -165,6 +165,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         runs=args.runs,
         threads=args.threads,
         memory_limit=args.memory_limit,
+        dbt_threads=args.dbt_threads,
         work_dir=args.work_dir,
         project_dir=args.project_dir,
         keep=args.keep,
@@ -365,7 +366,16 @@ def _add_bench(commands) -> None:
         help="mean activities per lead (default 100)",
     )
     parser.add_argument("--runs", type=int, default=3, help="runs (default 3)")
-    parser.add_argument("--threads", type=int, default=2, help="threads (default 2)")
+    parser.add_argument(
+        "--threads", type=int, default=2,
+        help="DuckDB threads of the floor query (default 2; the builds use "
+        "DuckDB's default, one per core)",
+    )
+    parser.add_argument(
+        "--dbt-threads", type=int, default=1,
+        help="nodes dbt runs at once (default 1: one query at a time holds the "
+        "memory)",
+    )
     parser.add_argument(
         "--memory-limit",
         default="6GB",
