@@ -546,9 +546,11 @@ def _pg_existing_columns(cursor, schema: str, table: str) -> list[str] | None:
 
 def _load_postgres(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]:
     """Write every table into PostgreSQL with COPY, in one transaction."""
+    # Connect first: without the postgres extra this raises the EngineError
+    # that names `pip install -e ".[postgres]"`, before psycopg2 is imported.
+    connection = engines.postgres_connect()
     import psycopg2
 
-    connection = engines.postgres_connect()
     rows: dict[str, int] = {}
     current: TablePlan | None = None
     schema = quote_identifier(options.raw_schema)
