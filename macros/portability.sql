@@ -87,3 +87,39 @@
         '(' ~ filter ~ ') and ' ~ not_future if filter else not_future,
     )) -}}
 {% endmacro %}
+
+
+{% macro sorted_text_list(expression) %}
+    {#- An aggregate: the non-null values of a text expression, sorted and
+        joined with '|' (one string per group, the same whatever the order
+        of the rows). -#}
+    {{- return(adapter.dispatch('sorted_text_list', 'lead_scoring')(expression)) -}}
+{% endmacro %}
+
+{% macro default__sorted_text_list(expression) -%}
+    string_agg({{ expression }}, '|' order by {{ lead_scoring.text_order(expression) }})
+{%- endmacro %}
+
+{% macro spark__sorted_text_list(expression) -%}
+    array_join(array_sort(collect_list({{ expression }})), '|')
+{%- endmacro %}
+
+
+{% macro group_hash(expression) %}
+    {#- A 63-bit hash of a text expression (null hashes like ''), to group
+        rows by cheaply. Not unique: two values may share a hash, so it
+        only narrows down which rows to look at, never decides alone. -#}
+    {{- return(adapter.dispatch('group_hash', 'lead_scoring')(expression)) -}}
+{% endmacro %}
+
+{% macro default__group_hash(expression) -%}
+    cast(hash(coalesce({{ expression }}, '')) >> 1 as {{ dbt.type_bigint() }})
+{%- endmacro %}
+
+{% macro postgres__group_hash(expression) -%}
+    hashtextextended(coalesce({{ expression }}, ''), 0)
+{%- endmacro %}
+
+{% macro spark__group_hash(expression) -%}
+    xxhash64(coalesce({{ expression }}, ''))
+{%- endmacro %}

@@ -63,10 +63,18 @@ class Warehouse:
         return result
 
     def dbt_raw(self, *args: str, vars: dict[str, Any] | None = None) -> dbtRunnerResult:
-        """Run a dbt command and return its result, successful or not."""
+        """Run a dbt command and return its result, successful or not.
+
+        A `build` leaves out the dbt unit tests unless its arguments name
+        resource types: they test the SQL, not the data, and run once in
+        test_unit_tests.py instead of in every build of the suites."""
         os.environ["LEAD_SCORING_DUCKDB_PATH"] = str(self.path)
+        scoped = [] if args[:1] != ("build",) or any(
+            arg.endswith("resource-type") for arg in args
+        ) else ["--exclude-resource-type", "unit_test"]
         cli_args = [
             *args,
+            *scoped,
             "--project-dir", str(self.project_dir),
             "--profiles-dir", str(self.project_dir),
             "--target-path", str(self.root / "target"),
@@ -105,11 +113,12 @@ MARTS = [
 ]
 
 
-def contents(warehouse: Warehouse, relation: str) -> list[tuple]:
+def contents(warehouse: Warehouse, relation: str, where: str = "true") -> list[tuple]:
     """All rows of a relation, sorted, so two builds can be compared.
 
-    The incremental build state (_scope_* columns: when and with what a
-    build wrote the row) is left out: it differs between builds by design.
+    The incremental build state (columns starting with an underscore: when
+    and with what a build wrote the row) is left out: it differs between
+    builds by design.
     """
     names = [row[0] for row in warehouse.query(
         "select column_name from information_schema.columns "
@@ -117,11 +126,23 @@ def contents(warehouse: Warehouse, relation: str) -> list[tuple]:
         "order by ordinal_position",
         [relation],
     )]
-    kept = ", ".join(f'"{name}"' for name in names if not name.startswith("_scope_"))
-    rows = warehouse.query(f"select {kept or '*'} from analytics.{relation}")
+    kept = ", ".join(f'"{name}"' for name in names if not name.startswith("_"))
+    rows = warehouse.query(f"select {kept or '*'} from analytics.{relation} where {where}")
     return sorted(rows, key=lambda row: tuple(
         (value is None, str(value)) for value in row
     ))
+
+
+def incremental_models(result: dbtRunnerResult) -> list[str]:
+    """The lead_incremental models a dbt build ran, from its results (so a
+    new one is compared as soon as it exists)."""
+    found = sorted(
+        node_result.node.name for node_result in result.result.results
+        if node_result.node.resource_type == "model"
+        and node_result.node.config.materialized == "lead_incremental"
+    )
+    assert found, "the build ran no lead_incremental model"
+    return found
 
 
 def same_value(left: object, right: object) -> bool:

@@ -28,8 +28,8 @@ def test_bench_runs_every_step_and_builds_incrementally(tmp_path: Path) -> None:
 
     with duckdb.connect(str(tmp_path / "run1" / "warehouse.duckdb"), read_only=True) as db:
         builds = db.execute(
-            "select _scope_built_at, count(distinct lead_id) from "
-            "analytics.int_activity_scores_evaluated group by 1 order by 1"
+            "select _recomputed_at, count(distinct lead_id) from "
+            "analytics.int_lead_rule_states group by 1 order by 1"
         ).fetchall()
         leads_with_activity = db.execute(
             "select count(distinct lead_id) from analytics.stg_marketing__activities"
@@ -45,7 +45,7 @@ def test_bench_runs_every_step_and_builds_incrementally(tmp_path: Path) -> None:
     assert appended_leads <= recomputed < leads_with_activity / 2
 
     text = render(result)
-    assert "build / floor" in text and "incremental / full" in text
+    assert "build / window floor" in text and "incremental / full" in text
     assert "slowest nodes of the incremental build" in text
     written = json.loads((tmp_path / "bench-600.json").read_text())
     assert written["runs"][0]["appended"] == run.appended

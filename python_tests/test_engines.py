@@ -1,10 +1,15 @@
 """Same models, three engines: DuckDB, PostgreSQL and Spark build equal marts.
 
-One generated data set with dirt (400 leads, seed 11) is loaded with
+One generated data set with dirt (400 leads, seed 11), plus three years of
+daily activity for a few leads, is loaded with
 `lead_scoring.load.load(target=...)` and built with `dbt build` on each
-engine; every mart of models/marts is then compared row by row, ordered by
-its key (the columns its unique test names): numbers to 1e-9 relative,
-timestamps to the second, everything else exactly.
+engine, with the default rules plus adversarial ones (ADVERSARIAL_RULES:
+half-lives from 0.05 days to ten years, caps, rule ids and values holding
+quotes, backslashes, %, --, non-ASCII text and SQL fragments); every mart of
+models/marts is then compared row by row, ordered by its key (the columns
+its unique test names): numbers to 1e-9 relative, timestamps to the second,
+everything else exactly. PostgreSQL builds twice: the two builds' marts are
+identical (`except all` both ways, every column, floats included).
 
 PostgreSQL needs the `postgres` extra and a server (LEAD_SCORING_PG_* or
 127.0.0.1:5432, database test); Spark needs the `spark` extra and Java 17.
@@ -15,6 +20,7 @@ schemas of its own (ls_<random>...), dropped afterwards.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import decimal
 import json
@@ -31,7 +37,7 @@ import pytest
 import yaml
 from dbt.cli.main import dbtRunner
 
-from conftest import PROJECT_DIR, failure_summary
+from conftest import PROJECT_DIR, copy_project, failure_summary
 from lead_scoring import engines
 from lead_scoring.cli import main
 from lead_scoring.contract import RAW_TABLES
@@ -91,14 +97,55 @@ def test_every_mart_has_a_key() -> None:
 # ------------------------------------------------------------------ builds
 
 
-def run_dbt(root: Path, target: str, schema: str, raw_schema: str) -> None:
+# Rules added to the default rule file for the engine comparison: any valid
+# rule file must give the same marts everywhere. Half-lives of an hour and a
+# few hours over three years of history (decayed weights far beyond a
+# double's range without the chunked sums), ten years, caps met exactly,
+# and rule ids and values no SQL text may be built from.
+ADVERSARIAL_RULES = [
+    ("adv_clicks_hourly", "engagement", "activity_type", "equals",
+     "email_click", "6", "9", "0.05"),
+    ("adv_pages_hours", "engagement", "activity_type", "in",
+     "product_page_view|pricing_page_view", "2", "", "0.2"),
+    ("adv_downloads_decade", "engagement", "activity_type", "equals",
+     "content_download", "5", "40", "3650"),
+    ("adv_bounce_exact_cap", "negative", "activity_type", "equals",
+     "email_bounce", "-7", "7", ""),
+    ("o'reilly \\ 100% -- ünïcødé", "fit", "industry", "contains",
+     "soft'ware|software|%|--", "3", "", ""),
+    ("x') or ('1'='1", "engagement", "activity_type", "equals",
+     "email_open' or '1'='1", "50", "", ""),
+    ("q\"uote; drop table leads; --", "negative", "country_code", "in",
+     "US|'; delete from leads; --", "-2", "", ""),
+]
+HISTORY_LEADS = 12
+
+
+def engine_project(destination: Path) -> Path:
+    """A private copy of the project whose rule file adds ADVERSARIAL_RULES."""
+    copy_project(destination)
+    rules = destination / "seeds" / "scoring_rules.csv"
+    with open(rules, "a", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        for rule_id, category, field, operator, value, points, cap, half_life in (
+            ADVERSARIAL_RULES
+        ):
+            writer.writerow([
+                rule_id, category, field, operator, value, points, cap,
+                half_life, "true", "adversarial rule of the engine comparison",
+            ])
+    return destination
+
+
+def run_dbt(root: Path, target: str, schema: str, raw_schema: str,
+            project: Path = PROJECT_DIR) -> None:
     """`dbt build` of the project on `target`; fails the test if it fails."""
     os.environ["LEAD_SCORING_SCHEMA"] = schema
     result = dbtRunner().invoke([
         "build",
         "--target", target,
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
+        "--project-dir", str(project),
+        "--profiles-dir", str(project),
         "--target-path", str(root / f"target_{target}"),
         "--log-path", str(root / "logs"),
         "--vars", json.dumps({"as_of": AS_OF, "raw_schema": raw_schema}),
@@ -119,13 +166,55 @@ def engine_env() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return engine_project(Path(tmp_path_factory.mktemp("engines_project")) / "project")
+
+
+@pytest.fixture(scope="module")
 def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The generated raw data set, as CSV (every value text, with dirt)."""
+    """The generated raw data set, as CSV (every value text, with dirt), and
+    three years of activity every 30 hours for a few leads: e-mail clicks
+    (a half-life of 0.05 days), page views (0.2 days), downloads (ten
+    years) and a demo request near the end, some in the same second."""
     folder = Path(tmp_path_factory.mktemp("engines_raw"))
     generate(
         folder, leads=LEADS, seed=SEED, dirty_rate=0.05, fmt="csv", as_of=AS_OF,
         activities_per_lead=20,
     )
+    with open(folder / "leads.csv", newline="") as handle:
+        lead_ids = sorted({
+            row["lead_id"].strip() for row in csv.DictReader(handle)
+            if row["lead_id"] and row["lead_id"].strip()
+        })[:HISTORY_LEADS]
+    end = dt.datetime.strptime(AS_OF, "%Y-%m-%d %H:%M:%S")
+    start = end - dt.timedelta(days=3 * 365)
+    types = ["email_click", "page_view", "content_download", "email_click"]
+    columns = RAW_TABLES["activities"]
+    with open(folder / "activities.csv", "a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        for lead_number, lead_id in enumerate(lead_ids):
+            moment = start + dt.timedelta(hours=lead_number)
+            step = 0
+            while moment < end:
+                kind = types[step % len(types)]
+                for copy in range(1 + (step % 7 == 0)):  # some same-second pairs
+                    writer.writerow({
+                        "activity_id": f"H{lead_number}-{step}-{copy}",
+                        "lead_id": lead_id,
+                        "activity_type": kind,
+                        "url": "https://example.com/product/tour" if kind == "page_view" else "",
+                        "asset": "",
+                        "campaign_id": "",
+                        "occurred_at": moment.strftime("%Y-%m-%d %H:%M:%S"),
+                    })
+                moment += dt.timedelta(hours=30)
+                step += 1
+            writer.writerow({
+                "activity_id": f"H{lead_number}-demo", "lead_id": lead_id,
+                "activity_type": "demo_request", "url": "", "asset": "",
+                "campaign_id": "",
+                "occurred_at": (end - dt.timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S"),
+            })
     return folder
 
 
@@ -137,13 +226,14 @@ def run_id() -> str:
 
 @pytest.fixture(scope="module")
 def duckdb_marts(
-    raw_dir: Path, tmp_path_factory: pytest.TempPathFactory, engine_env: None
+    raw_dir: Path, project: Path, tmp_path_factory: pytest.TempPathFactory,
+    engine_env: None,
 ) -> dict[str, list[dict[str, Any]]]:
     root = Path(tmp_path_factory.mktemp("engines_duckdb"))
     path = root / "warehouse.duckdb"
     os.environ["LEAD_SCORING_DUCKDB_PATH"] = str(path)
     load(raw_dir, duckdb_path=path)
-    run_dbt(root, "duckdb", "analytics", "raw")
+    run_dbt(root, "duckdb", "analytics", "raw", project)
     with duckdb.connect(str(path)) as connection:
         marts = {
             mart: fetch_dicts(connection.execute(f"select * from analytics.{mart}"))
@@ -153,6 +243,13 @@ def duckdb_marts(
             marts[RAW + table] = fetch_dicts(
                 connection.execute(f"select * from raw.{table}")
             )
+        marts["slot_groups"] = fetch_dicts(connection.execute(
+            "select * from analytics.int_scoring_slot_groups"
+        ))
+        marts["ledger_rules"] = fetch_dicts(connection.execute(
+            "select rule_id, count(*) as firings from analytics.fct_score_ledger "
+            "group by rule_id"
+        ))
         return marts
 
 
@@ -182,15 +279,19 @@ def postgres_connection() -> Any:
 
 @pytest.fixture(scope="module")
 def postgres_marts(
-    raw_dir: Path, tmp_path_factory: pytest.TempPathFactory, run_id: str,
-    engine_env: None,
+    raw_dir: Path, project: Path, tmp_path_factory: pytest.TempPathFactory,
+    run_id: str, engine_env: None,
 ) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    """The marts of a PostgreSQL build, and under "rebuild differences" what
+    a second build of the same raw rows into other schemas differs by
+    (`except all` both ways, per mart: should be nothing)."""
     connection = postgres_connection()
-    schema, raw_schema = run_id, run_id + "_raw"
+    schema, raw_schema, again = run_id, run_id + "_raw", run_id + "_again"
     root = Path(tmp_path_factory.mktemp("engines_postgres"))
     try:
         load(raw_dir, target="postgres", raw_schema=raw_schema)
-        run_dbt(root, "postgres", schema, raw_schema)
+        run_dbt(root, "postgres", schema, raw_schema, project)
+        run_dbt(root, "postgres", again, raw_schema, project)
         marts = {}
         with connection.cursor() as cursor:
             for mart in MART_KEYS:
@@ -199,12 +300,25 @@ def postgres_marts(
             for table in RAW_TABLES:
                 cursor.execute(f'select * from "{raw_schema}"."{table}"')
                 marts[RAW + table] = fetch_dicts(cursor)
+            marts["rebuild differences"] = []
+            for mart in MART_KEYS:
+                for left, right in ((schema, again), (again, schema)):
+                    cursor.execute(
+                        f'select count(*) from (select * from "{left}"."{mart}" '
+                        f'except all select * from "{right}"."{mart}") as extra'
+                    )
+                    extra = cursor.fetchone()[0]
+                    if extra:
+                        marts["rebuild differences"].append(
+                            f"{mart}: {extra} rows of {left} not in {right}"
+                        )
         connection.rollback()
         yield marts
     finally:
         connection.rollback()
         with connection.cursor() as cursor:
-            for name in (schema, schema + "_restricted", raw_schema):
+            for name in (schema, schema + "_restricted", again,
+                         again + "_restricted", raw_schema):
                 cursor.execute(f'drop schema if exists "{name}" cascade')
         connection.commit()
         connection.close()
@@ -212,8 +326,8 @@ def postgres_marts(
 
 @pytest.fixture(scope="module")
 def spark_marts(
-    raw_dir: Path, tmp_path_factory: pytest.TempPathFactory, run_id: str,
-    engine_env: None,
+    raw_dir: Path, project: Path, tmp_path_factory: pytest.TempPathFactory,
+    run_id: str, engine_env: None,
 ) -> dict[str, list[dict[str, Any]]]:
     try:
         import pyspark  # noqa: F401
@@ -230,7 +344,7 @@ def spark_marts(
         unavailable(f"{exc} (needed by the Spark tests)")
     schema, raw_schema = run_id, run_id + "_raw"
     load(raw_dir, target="spark", raw_schema=raw_schema)
-    run_dbt(root, "spark", schema, raw_schema)
+    run_dbt(root, "spark", schema, raw_schema, project)
     marts = {}
     for mart in MART_KEYS:
         frame = spark.table(f"{schema}.{mart}")
@@ -335,7 +449,7 @@ def normal(value: Any) -> Any:
 
 
 # Columns that say when a build wrote the row: they differ between builds.
-BUILD_TIME_COLUMNS = {"_scope_built_at"}
+BUILD_TIME_COLUMNS = {"_recomputed_at"}
 
 
 def same(left: Any, right: Any) -> bool:
@@ -487,6 +601,31 @@ def test_postgres_builds_the_same_marts(
 ) -> None:
     assert_same_raw("PostgreSQL", duckdb_marts, postgres_marts)
     assert_same_marts("PostgreSQL", duckdb_marts, postgres_marts)
+
+
+def test_postgres_builds_the_same_marts_twice(
+    postgres_marts: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Two builds of the same inputs and as_of: identical, bit for bit."""
+    assert postgres_marts["rebuild differences"] == []
+    assert sum(len(postgres_marts[mart]) for mart in MART_KEYS) > 10_000
+
+
+def test_the_adversarial_rules_are_exercised(
+    duckdb_marts: dict[str, list[dict[str, Any]]],
+) -> None:
+    """The rule file needs several slot groups (half-lives 0.05 days to ten
+    years), chunks of time shorter than the history (the carried sums), and
+    every adversarial rule that can fire does; the one whose value is an SQL
+    fragment matches nothing (it would match every e-mail open if pasted)."""
+    groups = duckdb_marts["slot_groups"]
+    assert len(groups) >= 3, groups
+    assert min(row["chunk_seconds"] or 1e18 for row in groups) < 30 * 86400
+    fired = {row["rule_id"]: row["firings"] for row in duckdb_marts["ledger_rules"]}
+    for rule_id in ("adv_clicks_hourly", "adv_pages_hours", "adv_downloads_decade",
+                    "adv_bounce_exact_cap", "o'reilly \\ 100% -- ünïcødé"):
+        assert fired.get(rule_id, 0) > 0, rule_id
+    assert "x') or ('1'='1" not in fired
 
 
 def test_spark_builds_the_same_marts(

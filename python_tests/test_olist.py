@@ -157,13 +157,19 @@ def test_overall_figures(olist: Warehouse) -> None:
     )
     assert won == 841
     assert mart_median == pytest.approx(median_days, rel=1e-9)
-    # No touches and no spend are published: those stay null, not zero.
+    # No touches are published: speed to lead stays null, not zero.
     assert olist.query(
         "select count(speed_to_lead_minutes) from analytics.fct_mql_events"
     ) == [(0,)]
+    # No spend is published: spend is 0 wherever no spend was recorded, so
+    # cost per MQL and CAC are 0 wherever their denominator is not.
     assert olist.query(
-        "select count(cost_per_mql), count(cac) from analytics.rpt_funnel_conversion"
-    ) == [(0, 0)]
+        "select count(*) filter (where spend <> 0), "
+        "count(*) filter (where (cost_per_mql is null) <> (mqls = 0)), "
+        "count(*) filter (where (cac is null) <> (customers = 0)), "
+        "count(*) filter (where cost_per_mql <> 0 or cac <> 0) "
+        "from analytics.rpt_funnel_conversion"
+    ) == [(0, 0, 0, 0)]
 
 
 def test_calibrate_runs_end_to_end_on_olist(

@@ -50,8 +50,24 @@ BASE_MODELS_READING_LEADS = {
     "base_crm__sales_activities",
     "base_marketing__activities",
 }
-# More `join` keywords than MAX_JOINS, with the reason it is fine.
+# More `join` keywords than MAX_JOINS (or more parents than MAX_PARENTS),
+# with the reason it is fine.
 MANY_JOINS_ALLOWED = {
+    "base_marketing__activities": (
+        "9 join keywords: the page types of the new rows' URLs, the erasure "
+        "check (known lead ids, erased hashes) of new and stored rows, the "
+        "copies already numbered and the known types; each is a lookup on a "
+        "small relation, and splitting them out would write every raw "
+        "activity twice"
+    ),
+    "int_activity_group_scores": (
+        "the one sorted pass over every activity (joins of the starts, the "
+        "leads, the activities and their types' slot points before the "
+        "window; the chunk carries and the slot groups after it), reading 7 "
+        "relations (the two change logs of the incremental scope among "
+        "them): splitting it would write every activity's evaluation more "
+        "than once"
+    ),
     "rpt_rule_effectiveness": (
         "9 join keywords over 5 parents: per-rule aggregates joined 1:1 on "
         "rule_id, plus cross joins to two one-row totals; splitting them "
@@ -61,6 +77,14 @@ MANY_JOINS_ALLOWED = {
 # "Rejoining of upstream concepts": a model read only by one child that
 # also reads the model's parent. Allowed (middle model: reason).
 REJOIN_ALLOWED = {
+    "int_activity_group_scores": (
+        "the sorted pass over every activity is a model of its own so that "
+        "each query stays small enough for Spark's optimizer (one query "
+        "holding it and the threshold search ran its 2 GB driver out of "
+        "memory); int_lead_score_trajectories reads the slot groups and the "
+        "leads' attribute points beside it, and the change logs of the "
+        "incremental scope as every lead-keyed incremental model does"
+    ),
     "int_score_auc": (
         "the AUC is its own computation, unit-tested against known answers "
         "(perfect, random and reversed orderings); folded into "
@@ -74,13 +98,26 @@ REJOIN_ALLOWED = {
 }
 # Models without a primary-key test, with the reason.
 _VIEW_OVER_KEYED_MATCHES = (
-    "a view over int_activity_rules_matched (key activity_id x rule_id) and "
+    "a view over int_activity_rules_matched (key activity_id x rule_id, "
+    "see above) and "
     "int_lead_attribute_rules_matched (key lead_id x rule_id), both tested: "
     "its key lead_id x rule_id x activity_id follows from theirs, and a "
     "unique test on the view would aggregate every firing (100 million at "
     "scale) in every build"
 )
 NO_PRIMARY_KEY_ALLOWED = {
+    "stg_marketing__activities": (
+        "a view over base_marketing__activities (whose row identity is "
+        "tested): the copy ranked 1 of each activity_id, of a live lead, "
+        "dated by as_of; a key test on the view would join and aggregate "
+        "every activity in every build"
+    ),
+    "int_activity_rules_matched": (
+        "a view joining stg_marketing__activities (key activity_id) to "
+        "int_activity_type_rules (key activity_type x rule_id), both tested: "
+        "its key activity_id x rule_id follows from theirs, and a unique test "
+        "on the view would aggregate every firing in every build"
+    ),
     "int_rule_firings_weighted": _VIEW_OVER_KEYED_MATCHES,
     "fct_score_ledger": _VIEW_OVER_KEYED_MATCHES,
     "int_scoring_rules_checked": (
@@ -92,6 +129,16 @@ NO_PRIMARY_KEY_ALLOWED = {
 # Parts of a unique_combination_of_columns key that may be null (the test
 # counts null as a value), with the reason.
 NULLABLE_KEY_PARTS = {
+    **{
+        ("base_marketing__activities", part): (
+            "a raw row's identity: key and copy rank for the rows of live or "
+            "unknown leads (activity_id blank, then lead_id), content hash "
+            "and copy number for an erased lead's masked rows; each part is "
+            "null in the rows the others identify"
+        )
+        for part in ("activity_id", "lead_id", "copy_rank",
+                     "erased_content_hash", "erased_copy_number")
+    },
     ("int_rule_firings_weighted", "activity_id"): (
         "an attribute rule fires once per lead, with no activity"
     ),
@@ -185,7 +232,10 @@ def described(spec: dict[str, Any]) -> bool:
 
 
 def macro_signature(macro: dict[str, Any]) -> list[str]:
-    """Argument names of a macro (or generic test) as its SQL declares them."""
+    """Argument names of a macro (or generic test) as its SQL declares them;
+    none for a materialization."""
+    if re.match(r"\s*\{%-?\s*materialization\b", macro["macro_sql"]):
+        return []
     match = re.search(
         r"\{%-?\s*(?:macro|test)\s+\w+\s*\((.*?)\)\s*-?%\}",
         macro["macro_sql"], re.S,
@@ -525,7 +575,7 @@ def test_joins_per_model(project: Project) -> None:
         if joins > MAX_JOINS and model["name"] not in MANY_JOINS_ALLOWED:
             offenders.append(f"{model['name']}: {joins} joins")
         references = len(set(project.parents(model)))
-        if references > MAX_PARENTS:
+        if references > MAX_PARENTS and model["name"] not in MANY_JOINS_ALLOWED:
             offenders.append(f"{model['name']}: reads {references} models/sources/seeds")
     assert offenders == [], "\n".join(offenders)
 

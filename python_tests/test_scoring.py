@@ -63,42 +63,39 @@ def test_malformed_rules_stop_the_build_before_scoring(tmp_path: Path) -> None:
     }
     assert "stg_crm__leads" in built
     assert not built & {
-        "int_activity_scores_evaluated", "dim_leads", "fct_mql_events",
+        "int_lead_score_trajectories", "dim_leads", "fct_mql_events",
         "fct_score_ledger",
     }
 
 
-def test_changing_a_rule_moves_the_mql_moment(tmp_path: Path) -> None:
-    """Re-scoring is the point of rules as data: edit the seed, rebuild."""
+def test_the_points_decide_the_mql_moment(tmp_path: Path) -> None:
+    """Three leads view pages three times; the rule of each lead's page type
+    gives 10, 15 or 30 points: the MQL moment is the third, second or first
+    view (40 + 3 x 10 = 70, 40 + 2 x 15, 40 + 30). Editing the rule file and
+    rebuilding re-scores all history: see test_definition_changes.py."""
     rules = HEADER + "\n".join([
         "fit_vp,fit,seniority,equals,vp,40,,,true,",
-        "pricing,engagement,activity_type,equals,pricing_page_view,{points},,,true,",
+        "pricing,engagement,activity_type,equals,pricing_page_view,10,,,true,",
+        "product,engagement,activity_type,equals,product_page_view,15,,,true,",
+        "careers,engagement,activity_type,equals,careers_page_view,30,,,true,",
     ]) + "\n"
+    pages = {"P10": "pricing", "P15": "product", "P30": "careers"}
+    leads = [{**LEAD, "lead_id": lead_id, "email": f"{lead_id}@acme.com"}
+             for lead_id in pages]
     activities = [
-        activity("A1", "page_view", "2025-01-10 09:00:00", "https://x.io/pricing"),
-        activity("A2", "page_view", "2025-01-11 09:00:00", "https://x.io/pricing"),
-        activity("A3", "page_view", "2025-01-12 09:00:00", "https://x.io/pricing"),
+        {**activity(f"{lead_id}-{day}", "page_view", f"2025-01-1{day} 09:00:00",
+                    f"https://x.io/{page}"), "lead_id": lead_id}
+        for lead_id, page in pages.items() for day in (1, 2, 3)
     ]
-    moments = {}
-    for points in (10, 15, 30):
-        warehouse = Warehouse(tmp_path / f"p{points}").with_seed(
-            "scoring_rules", rules.format(points=points)
-        )
-        warehouse.write_raw({"leads": [LEAD], "activities": activities})
-        warehouse.dbt("build", vars={"as_of": "2025-02-01",
-                                     "mql_score_threshold": 70,
-                                     "mql_min_fit_score": 30})
-        moments[points] = warehouse.query(
-            "select trigger_activity_id, lead_score_at_mql "
-            "from analytics.fct_mql_events"
-        )
-    # 40 + 3 x 10 = 70 at the third view; 40 + 2 x 15 at the second;
-    # 40 + 30 at the first.
-    assert moments == {
-        10: [("A3", 70.0)],
-        15: [("A2", 70.0)],
-        30: [("A1", 70.0)],
-    }
+    warehouse = Warehouse(tmp_path).with_seed("scoring_rules", rules)
+    warehouse.write_raw({"leads": leads, "activities": activities})
+    warehouse.dbt("build", vars={"as_of": "2025-02-01",
+                                 "mql_score_threshold": 70,
+                                 "mql_min_fit_score": 30})
+    assert warehouse.query(
+        "select lead_id, trigger_activity_id, lead_score_at_mql "
+        "from analytics.fct_mql_events order by lead_id"
+    ) == [("P10", "P10-3", 70.0), ("P15", "P15-2", 70.0), ("P30", "P30-1", 70.0)]
 
 
 def test_decay_cap_and_precision_over_years(tmp_path: Path) -> None:
@@ -119,20 +116,28 @@ def test_decay_cap_and_precision_over_years(tmp_path: Path) -> None:
     ]
     warehouse = Warehouse(tmp_path).with_seed("scoring_rules", rules)
     warehouse.write_raw({"leads": [LEAD], "activities": activities})
+    # The backtest's thresholds read the score where each is first reached:
+    # 51 at A1 and A2 (40 + 10 + 1, same second); 65 at A4 and A5 (three
+    # years later, same second: 40 + 10*0.5 + 10 + 10 = 65, the cap of 25
+    # met exactly, plus what is left of the 2022 open). A3 (40 + 10 + almost
+    # nothing) and A6 reach neither.
     warehouse.dbt("build", vars={"as_of": "2025-01-31 03:00:00",
-                                 "mql_score_threshold": 1000})
-    scores = dict(warehouse.query(
-        "select activity_id, engagement_score "
-        "from analytics.int_activity_scores_evaluated order by activity_id"
-    ))
+                                 "mql_score_threshold": 1000,
+                                 "backtest_thresholds": [51, 65]})
+    reached = {
+        threshold: (activity_id, score) for threshold, activity_id, score in
+        warehouse.query(
+            "select mql_score_threshold, trigger_activity_id, "
+            "lead_score_at_qualification from analytics.int_lead_score_trajectories "
+            "where start_index = 0"
+        )
+    }
     three_hours = 0.5 ** (3 / 24 / 0.125)  # one half-life: 0.5
     opens_a2 = 0.5 ** ((3 * 365 + 1) * 24 / (30 * 24))  # 2022 -> 2025 open
-    assert abs(scores["A1"] - 11.0) < 1e-9
-    assert abs(scores["A3"] - (10.0 + opens_a2 * 0.5 ** 0)) < 1e-6
-    # A4 and A5 share a second: both count at either; 10*0.5 + 10 + 10 = 25
-    # reaches the cap of 25 exactly.
-    assert abs(scores["A4"] - (25.0 + opens_a2 * 0.5 ** (3 / 24 / 30))) < 1e-6
-    assert scores["A4"] == scores["A5"]
+    assert set(reached) == {51.0, 65.0}
+    assert reached[51.0][0] == "A1" and abs(reached[51.0][1] - 51.0) < 1e-9
+    assert reached[65.0][0] == "A4"
+    assert abs(reached[65.0][1] - (65.0 + opens_a2 * 0.5 ** (3 / 24 / 30))) < 1e-6
     # At as_of, 30 days after the clicks: they decayed to nothing; the open
     # of A6 counts 1 and the 2022 open almost nothing.
     [(engagement,)] = warehouse.query(

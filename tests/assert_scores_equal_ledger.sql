@@ -3,38 +3,34 @@
 -- then added up by category. Returns the leads where any score differs by
 -- more than 1e-6. dim_leads reads its scores from the per-rule states, the
 -- ledger decays every firing itself: two computations that must agree.
--- Checks the leads with activity firings the latest build computed (every
--- lead after a full build; var test_every_incremental_row: true for all).
-{%- set every_row = 'true' if var('test_every_incremental_row', false) else 'false' %}
+-- Checks the leads the latest build recomputed (every lead after a
+-- rebuild): the others' states were checked when they were written, and
+-- both sides decay the same states to as_of.
 
 with
+
+rule_states as (
+    select * from {{ ref('int_lead_rule_states') }}
+),
+
+recomputed_leads as (
+    select distinct lead_id
+    from rule_states
+    where _recomputed_at = (
+        select max(latest._recomputed_at) from rule_states as latest
+    )
+),
 
 ledger as (
     select * from {{ ref('fct_score_ledger') }}
     where
         is_counted_at_as_of
-        and (
-            {{ every_row }}
-            or _scope_built_at = (
-                select max(latest._scope_built_at)
-                from {{ ref('fct_score_ledger') }} as latest
-            )
-        )
-),
-
-recomputed_leads as (
-    -- The leads with an activity firing the latest build computed (all of
-    -- a recomputed lead's firings were).
-    select distinct lead_id
-    from ledger
-    where activity_id is not null
+        and lead_id in (select recomputed_leads.lead_id from recomputed_leads)
 ),
 
 leads as (
     select * from {{ ref('dim_leads') }}
-    where
-        {{ every_row }}
-        or lead_id in (select recomputed_leads.lead_id from recomputed_leads)
+    where lead_id in (select recomputed_leads.lead_id from recomputed_leads)
 ),
 
 rule_totals as (
@@ -43,7 +39,8 @@ rule_totals as (
         rule_id,
         category,
         {{ lead_scoring.clip_points(
-            'sum(decayed_points_at_as_of)', 'max(max_points)'
+            lead_scoring.sum_exactly('decayed_points_at_as_of'),
+            'max(max_points)',
         ) }} as rule_points
     from ledger
     group by lead_id, rule_id, category

@@ -90,9 +90,14 @@
 
 
 {% macro decay_factor(seconds_elapsed, half_life_days) %}
-    {#- 0.5 ^ (days elapsed / half-life); 1 when there is no half-life. -#}
+    {#- 0.5 ^ (days elapsed / half-life); 1 when there is no half-life. Past
+        1000 half-lives the factor is 0: below 2^-1000 it cannot move a
+        score by 1e-6, and PostgreSQL raises an error where a power
+        underflows instead of returning 0. -#}
     case
         when {{ half_life_days }} is null then 1.0
+        when ({{ seconds_elapsed }}) > 1000 * 86400.0 * {{ half_life_days }}
+            then 0.0
         else power(
             0.5,
             ({{ seconds_elapsed }}) / (86400.0 * {{ half_life_days }})
@@ -125,14 +130,62 @@
 {%- endmacro %}
 
 
+{% macro sum_exactly(expression) %}
+    {#- sum(expression) as a double that does not depend on the order the
+        rows are added in: each term is rounded to 15 decimals and the
+        terms are added as decimals, exactly. Floating-point sums differ in
+        their last bits with the order of addition, which parallel
+        aggregation does not fix; this makes two builds of the same inputs
+        agree bit for bit. Terms must stay below 1e23 in absolute value. -#}
+    cast(
+        sum(cast({{ expression }} as decimal(38, 15)))
+        as {{ lead_scoring.type_double() }}
+    )
+{%- endmacro %}
+
+
+{% macro average_exactly(expression) %}
+    {#- avg(expression) with an order-independent sum (sum_exactly); null
+        when no row has a value. -#}
+    (
+        {{ lead_scoring.sum_exactly(expression) }}
+        / nullif(count({{ expression }}), 0)
+    )
+{%- endmacro %}
+
+
 {% macro sum_by_category(points_expression, suffix) %}
     {#- Three aggregate columns, fit_<suffix>, engagement_<suffix> and
         negative_<suffix>: the sum of points_expression over the rows of
-        each rule category (0 when none). -#}
+        each rule category (0 when none), added exactly (sum_exactly). -#}
     {%- for category in ['fit', 'engagement', 'negative'] %}
-        sum(
-            case when category = '{{ category }}' then {{ points_expression }}
-            else 0 end
-        ) as {{ category }}_{{ suffix }}{{ ',' if not loop.last }}
+        {{ lead_scoring.sum_exactly(
+            "case when category = '" ~ category ~ "' then "
+            ~ points_expression ~ " else 0 end"
+        ) }} as {{ category }}_{{ suffix }}{{ ',' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+
+{% macro sum_in_order(expression) %}
+    {#- sum(expression) of any doubles (money: no bound on the magnitude)
+        added one by one in ascending order of the values, so the result
+        does not depend on the order rows arrive in; null when no row has a
+        value. Slower than sum_exactly on large groups: for amounts summed
+        by month and source. -#}
+    {{- return(adapter.dispatch('sum_in_order', 'lead_scoring')(expression)) -}}
+{% endmacro %}
+
+{% macro default__sum_in_order(expression) -%}
+    sum({{ expression }} order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__sum_in_order(expression) -%}
+    case
+        when count({{ expression }}) > 0 then aggregate(
+            array_sort(collect_list(cast({{ expression }} as double))),
+            cast(0 as double),
+            (total, value) -> total + value
+        )
+    end
 {%- endmacro %}

@@ -5,13 +5,13 @@
     timestamp_column,
     columns,
     extra_checks=[],
-    number_columns=[],
-    erased_key_hash=false,
-    passthrough=[]
+    number_columns=[]
 ) %}
     {#-
         Query shape shared by the staging base models of lead-level event
-        tables (activities, sales activities, status changes, opportunities).
+        tables (sales activities, status changes, opportunities; activities
+        keep the same reasons, decided in stg_marketing__activities and
+        fct_rejected_rows because their base model is as_of-independent).
         Gives every raw row exactly one outcome: used (rejection_reason null)
         or rejected with the first reason that applies, in this order:
           erased, missing_key, duplicate, orphan_lead,
@@ -34,11 +34,6 @@
         number_columns: the numeric ones among columns. Ties are broken in
             byte order of text (text_order); timestamps (*_at), flags (is_*)
             and these compare by value.
-        erased_key_hash: also output erased_lead_key_hash, the one-way hash
-            of an erased row's lead_id (null on other rows), by which an
-            incremental model finds the rows of a lead after its erasure.
-        passthrough: columns of typed_relation holding nothing personal,
-            passed through unmasked and unranked (flags for the caller).
     -#}
     {%- set timestamp_text = timestamp_column ~ '_text' -%}
     with
@@ -99,20 +94,15 @@
     classified as (
         select
             ranked.*,
-            case
-                when erased_leads.lead_key_hash is not null then 'erased'
-                when ranked.{{ key_column }} is null then 'missing_key'
-                when ranked.copy_rank > 1 then 'duplicate'
-                when not ranked.is_live_lead then 'orphan_lead'
-                when ranked.{{ timestamp_column }} is null
-                    then 'unparseable_timestamp'
-                when ranked.{{ timestamp_column }}
-                    > {{ lead_scoring.as_of_timestamp() }}
-                    then 'future_dated'
-                {%- for check in extra_checks %}
-                when {{ check.condition }} then '{{ check.reason }}'
-                {%- endfor %}
-            end as rejection_reason
+            {{ lead_scoring.lead_event_rejection_reason(
+                is_erased='erased_leads.lead_key_hash is not null',
+                key_column='ranked.' ~ key_column,
+                copy_rank='ranked.copy_rank',
+                is_live_lead='ranked.is_live_lead',
+                timestamp_column='ranked.' ~ timestamp_column,
+                extra_checks=extra_checks,
+            ) }}
+            as rejection_reason
         from ranked
         left join erased_leads
             on ranked.unmatched_lead_key_hash = erased_leads.lead_key_hash
@@ -132,42 +122,72 @@
             when rejection_reason = 'erased' then null else {{ key_column }}
         end as raw_key,
         rejection_reason,
-        case rejection_reason
-            when 'erased' then 'the lead asked to be erased'
-            when 'missing_key' then '{{ key_column }} is blank'
-            when 'duplicate' then {{ dbt.concat([
-                "'re-delivered copy of " ~ key_column ~ " '",
-                key_column,
-                "'; the copy with the earliest " ~ timestamp_column
-                    ~ " is kept'",
-            ]) }}
-            when 'orphan_lead' then {{ dbt.concat([
-                "'lead_id '",
-                "coalesce(lead_id, '(blank)')",
-                "' is not a live lead'",
-            ]) }}
-            when 'unparseable_timestamp' then {{ dbt.concat([
-                "'" ~ timestamp_column ~ " '",
-                "coalesce(" ~ timestamp_text ~ ", '(blank)')",
-                "' is not a timestamp'",
-            ]) }}
-            when 'future_dated' then {{ dbt.concat([
-                "'" ~ timestamp_column ~ " '",
-                dbt.safe_cast(timestamp_column, dbt.type_string()),
-                "' is after as_of'",
-            ]) }}
-            {%- for check in extra_checks %}
-            when '{{ check.reason }}' then {{ check.detail }}
-            {%- endfor %}
-        end as rejection_detail,
-        {%- if erased_key_hash %}
-        case
-            when rejection_reason = 'erased' then unmatched_lead_key_hash
-        end as erased_lead_key_hash,
-        {%- endif %}
-        {%- for column in passthrough %}
-        {{ column }},
-        {%- endfor %}
+        {{ lead_scoring.lead_event_rejection_detail(
+            key_column=key_column,
+            timestamp_column=timestamp_column,
+            timestamp_text=timestamp_text,
+            extra_checks=extra_checks,
+        ) }}
+        as rejection_detail,
         {{ lead_scoring.erasable_columns(columns) }}
     from classified
 {% endmacro %}
+
+
+{% macro lead_event_rejection_reason(
+    is_erased, key_column, copy_rank, is_live_lead, timestamp_column,
+    extra_checks=[]
+) %}
+    {#- The reason a raw row of a lead-level event table is not used, the
+        first that applies in this order (null when it is used): erased,
+        missing_key, duplicate, orphan_lead, unparseable_timestamp,
+        future_dated (after var as_of), then extra_checks in order. -#}
+    case
+        when {{ is_erased }} then 'erased'
+        when {{ key_column }} is null then 'missing_key'
+        when {{ copy_rank }} > 1 then 'duplicate'
+        when not {{ is_live_lead }} then 'orphan_lead'
+        when {{ timestamp_column }} is null then 'unparseable_timestamp'
+        when {{ timestamp_column }} > {{ lead_scoring.as_of_timestamp() }}
+            then 'future_dated'
+        {%- for check in extra_checks %}
+        when {{ check.condition }} then '{{ check.reason }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+
+{% macro lead_event_rejection_detail(
+    key_column, timestamp_column, timestamp_text, extra_checks=[]
+) %}
+    {#- A sentence saying why a row was rejected, from its rejection_reason
+        (see lead_event_rejection_reason) and its columns. -#}
+    case rejection_reason
+        when 'erased' then 'the lead asked to be erased'
+        when 'missing_key' then '{{ key_column }} is blank'
+        when 'duplicate' then {{ dbt.concat([
+            "'re-delivered copy of " ~ key_column ~ " '",
+            key_column,
+            "'; the copy with the earliest " ~ timestamp_column
+                ~ " is kept'",
+        ]) }}
+        when 'orphan_lead' then {{ dbt.concat([
+            "'lead_id '",
+            "coalesce(lead_id, '(blank)')",
+            "' is not a live lead'",
+        ]) }}
+        when 'unparseable_timestamp' then {{ dbt.concat([
+            "'" ~ timestamp_column ~ " '",
+            "coalesce(" ~ timestamp_text ~ ", '(blank)')",
+            "' is not a timestamp'",
+        ]) }}
+        when 'future_dated' then {{ dbt.concat([
+            "'" ~ timestamp_column ~ " '",
+            dbt.safe_cast(timestamp_column, dbt.type_string()),
+            "' is after as_of'",
+        ]) }}
+        {%- for check in extra_checks %}
+        when '{{ check.reason }}' then {{ check.detail }}
+        {%- endfor %}
+    end
+{%- endmacro %}

@@ -25,8 +25,7 @@ final as (
         max_points,
         decay_half_life_days,
         is_counted_at_as_of,
-        decayed_points_at_as_of,
-        _scope_built_at
+        decayed_points_at_as_of
     from firings
 )
 

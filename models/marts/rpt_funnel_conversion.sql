@@ -1,8 +1,10 @@
 -- The funnel by lead cohort (month the lead was created) and lead source:
 -- how many leads became MQLs, SQLs, opportunities and customers, how fast
 -- sales worked the MQLs, how long they took to close, and what they cost.
--- Spend is the marketing spend of the same month and lead source; a month
--- with spend but no leads still has a row (and null cost ratios).
+-- Spend is the marketing spend of the same month and lead source (0 where
+-- none was recorded); a month with spend but no leads still has a row. The
+-- cost ratios are null only when their denominator is 0. Sums and averages
+-- are exact (sum_exactly), so two builds agree bit for bit.
 
 with
 
@@ -27,8 +29,11 @@ lead_counts as (
         count(case when is_sql then 1 end) as sqls,
         count(case when has_opportunity then 1 end) as opportunities,
         count(case when is_customer then 1 end) as customers,
-        sum(won_amount) as won_amount,
-        avg(case when is_customer then won_amount end) as avg_won_amount
+        {{ lead_scoring.sum_in_order('won_amount') }} as won_amount,
+        {{ lead_scoring.sum_in_order(
+            'case when is_customer then won_amount end'
+        ) }} / nullif(count(case when is_customer then won_amount end), 0)
+            as avg_won_amount
     from leads
     where cohort_month is not null
     group by cohort_month, lead_source
@@ -41,13 +46,11 @@ event_metrics as (
         count(*) as mql_events,
         {{ lead_scoring.median('mql_events.speed_to_lead_minutes') }}
             as median_speed_to_lead_minutes,
-        avg(
-            case
-                when mql_events.is_touched_within_5_minutes
-                    then cast(1 as {{ lead_scoring.type_double() }})
-                else 0
-            end
-        ) as pct_touched_within_5_minutes,
+        {{ lead_scoring.safe_ratio(
+            'count(case when mql_events.is_touched_within_5_minutes'
+            ~ ' then 1 end)',
+            'count(*)',
+        ) }} as pct_touched_within_5_minutes,
         {{ lead_scoring.median(
             '(' ~ lead_scoring.epoch_seconds('mql_events.won_at')
             ~ ' - ' ~ lead_scoring.epoch_seconds('mql_events.mql_at')
@@ -65,7 +68,7 @@ monthly_spend as (
         cast({{ dbt.date_trunc('month', 'spend_date') }} as date)
             as cohort_month,
         lead_source,
-        sum(amount) as spend
+        {{ lead_scoring.sum_in_order('amount') }} as spend
     from spend
     group by
         cast({{ dbt.date_trunc('month', 'spend_date') }} as date),
@@ -107,10 +110,11 @@ final as (
         lead_counts.avg_won_amount,
         coalesce(lead_counts.won_amount, 0) as won_amount,
         coalesce(monthly_spend.spend, 0) as spend,
-        {{ lead_scoring.safe_ratio('monthly_spend.spend', 'lead_counts.mqls') }}
-            as cost_per_mql,
         {{ lead_scoring.safe_ratio(
-            'monthly_spend.spend', 'lead_counts.customers'
+            'coalesce(monthly_spend.spend, 0)', 'lead_counts.mqls'
+        ) }} as cost_per_mql,
+        {{ lead_scoring.safe_ratio(
+            'coalesce(monthly_spend.spend, 0)', 'lead_counts.customers'
         ) }} as cac
     from cohorts
     left join lead_counts

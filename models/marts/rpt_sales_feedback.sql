@@ -24,8 +24,10 @@ feedback as (
         outcome,
         coalesce(outcome_reason, '(no reason given)') as outcome_reason,
         count(*) as mql_events,
-        avg(lead_score_at_mql) as avg_lead_score_at_mql,
-        avg(fit_score_at_mql) as avg_fit_score_at_mql
+        {{ lead_scoring.average_exactly('lead_score_at_mql') }}
+            as avg_lead_score_at_mql,
+        {{ lead_scoring.average_exactly('fit_score_at_mql') }}
+            as avg_fit_score_at_mql
     from mql_events
     where outcome in ('rejected', 'recycled', 'disqualified')
     group by 1, 2, 3, 4

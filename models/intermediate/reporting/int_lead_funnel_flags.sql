@@ -40,7 +40,9 @@ opportunity_summaries as (
         lead_id,
         count(*) as opportunities,
         max(case when is_won then 1 else 0 end) as is_customer,
-        sum(case when is_won then amount end) as won_amount
+        {{ lead_scoring.sum_in_order(
+            'case when is_won then amount end'
+        ) }} as won_amount
     from opportunities
     group by lead_id
 ),

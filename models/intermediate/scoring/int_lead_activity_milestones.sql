@@ -1,9 +1,7 @@
 {{ config(
     materialized=lead_scoring.lead_incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ lead_scoring.lead_scope_prepare(status_changes=false) }}",
-    post_hook="{{ lead_scoring.lead_scope_cleanup() }}",
+    unique_key='lead_id',
+    scope='changed_leads',
 ) }}
 
 -- One row per lead with at least one usable activity: how many, the first
@@ -11,14 +9,14 @@
 -- newsletter_signup or email_open, in (occurred_at, activity_id) order),
 -- which makes it a lead rather than a subscriber. What the qualification
 -- starts and the lifecycle read, so that they need not scan every activity.
--- Incremental by lead (macros/incremental/lead_scope.sql).
-{%- set state = lead_scoring.lead_scope_state() %}
+-- Incremental by lead (macros/incremental/lead_incremental.sql).
+{%- set mode = lead_scoring.incremental_mode() %}
 
 with
 
 activities as (
     select * from {{ ref('stg_marketing__activities') }}
-    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
+    where {{ lead_scoring.in_changed_leads(mode, 'lead_id') }}
 ),
 
 ranked as (
@@ -36,7 +34,7 @@ ranked as (
     from activities
 ),
 
-final as (
+aggregated as (
     select
         lead_id,
         count(*) as activities,
@@ -46,10 +44,16 @@ final as (
         ) as first_engagement_activity_id,
         max(
             case when is_engagement and type_rank = 1 then occurred_at end
-        ) as first_engaged_at,
-        {{ lead_scoring.scope_state_columns(state) }}
+        ) as first_engaged_at
     from ranked
     group by lead_id
+),
+
+final as (
+    select
+        *,
+        {{ lead_scoring.build_state_columns(mode) }}
+    from aggregated
 )
 
 select * from final

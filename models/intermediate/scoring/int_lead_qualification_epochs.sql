@@ -1,5 +1,9 @@
 {{ config(materialized='table') }}
 
+-- Columns and unions written by Jinja loops and branches, whose layout the
+-- indentation rule (LT02) cannot judge:
+-- sqlfluff:exclude_rules:LT02
+
 -- The qualification history of each lead, walked in time order: one row per
 -- epoch, i.e. per moment its activity points really counted from. Epoch 0
 -- starts at the beginning; a lead that became an MQL starts a new epoch at
@@ -8,29 +12,11 @@
 -- epoch carries the MQL event it led to, if any.
 --
 -- Which starts are reached depends on the MQL moments before them, so the
--- walk follows "next start" links (macro reachable_starts). By default it
--- does so by pointer doubling: after round m every start within 2^m links
--- of the beginning is known, so ceil(log2(starts per lead)) rounds of small
--- joins suffice (never fewer than 5: cheap, and safe when the count cannot
--- be read). On Spark, which would copy each round into the next, each
--- lead's links are walked as a map instead.
-
-{#- Pointer doubling rounds: at least 5 (32 starts per lead), more when
-    the data has more. #}
-{%- set rounds = 5 %}
-{%- set starts_relation = lead_scoring.load_built_relation(
-    ref('int_lead_qualification_starts')
-) %}
-{%- if starts_relation is not none %}
-    {%- set longest = run_query(
-        'select coalesce(max(start_index), 0) + 1 from ' ~ starts_relation
-    ).columns[0].values()[0] | int %}
-    {%- set ns = namespace(rounds=5) %}
-    {%- for _ in range(40) if 2 ** ns.rounds < longest %}
-        {%- set ns.rounds = ns.rounds + 1 %}
-    {%- endfor %}
-    {%- set rounds = ns.rounds %}
-{%- endif %}
+-- walk follows "next start" links (macro reachable_starts), only for the
+-- leads that have any. By default it does so by pointer doubling: after
+-- round m every start within 2^m links of the beginning is known; 20
+-- rounds reach a million resets of one lead. On Spark, which would copy
+-- each round into the next, each lead's links are walked as a map instead.
 
 with
 
@@ -39,7 +25,9 @@ starts as (
 ),
 
 candidates as (
-    select * from {{ ref('int_mql_candidates') }}
+    -- The first qualification from each start, with the MQL threshold.
+    select * from {{ ref('int_lead_score_trajectories') }}
+    where mql_score_threshold = {{ var('mql_score_threshold') }}
 ),
 
 following_starts as (
@@ -78,7 +66,27 @@ jump_0 as (
         )
 ),
 
-{{ lead_scoring.reachable_starts('starts', 'jump_0', rounds) }}
+walked_starts as (
+    select * from starts
+    where lead_id in (select jump_0.lead_id from jump_0)
+),
+
+{{ lead_scoring.reachable_starts('walked_starts', 'jump_0', 20) }}
+
+reached_starts as (
+    select
+        lead_id,
+        start_index
+    from reached
+    union all
+    select
+        lead_id,
+        start_index
+    from starts
+    where
+        start_index = 0
+        and lead_id not in (select jump_0.lead_id from jump_0)
+),
 
 final as (
     select
@@ -89,9 +97,9 @@ final as (
         candidates.trigger_activity_id,
         candidates.qualified_at as mql_at,
         candidates.qualification_path,
-        candidates.lead_score_at_mql,
-        candidates.fit_score_at_mql
-    from reached
+        candidates.lead_score_at_qualification as lead_score_at_mql,
+        candidates.fit_score_at_qualification as fit_score_at_mql
+    from reached_starts as reached
     inner join starts
         on
             reached.lead_id = starts.lead_id

@@ -1,9 +1,7 @@
 {{ config(
     materialized=lead_scoring.lead_incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ lead_scoring.lead_scope_prepare() }}",
-    post_hook="{{ lead_scoring.lead_scope_cleanup() }}",
+    unique_key='lead_id',
+    scope='changed_leads',
 ) }}
 
 -- One row per lead and rule that fired for it: the state its current
@@ -16,25 +14,26 @@
 -- (int_lead_scores_as_of). Attribute rules keep their points undecayed.
 -- Also how many of the lead's MQL events the rule contributed to (it fired
 -- in the event's epoch before the MQL moment; attribute rules always), for
--- rpt_rule_effectiveness.
--- Incremental by lead (macros/incremental/lead_scope.sql).
-{%- set state = lead_scoring.lead_scope_state() %}
+-- rpt_rule_effectiveness. Sums are exact (sum_exactly), so they do not
+-- depend on the order the firings are added in. Incremental by lead
+-- (macros/incremental/lead_incremental.sql).
+{%- set mode = lead_scoring.incremental_mode() %}
 
 with
 
 firings as (
     select * from {{ ref('int_rule_firings_weighted') }}
-    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
+    where {{ lead_scoring.in_changed_leads(mode, 'lead_id') }}
 ),
 
 mql_events as (
     select * from {{ ref('int_mql_event_windows') }}
-    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
+    where {{ lead_scoring.in_changed_leads(mode, 'lead_id') }}
 ),
 
 epochs as (
     select * from {{ ref('int_lead_qualification_epochs') }}
-    where {{ lead_scoring.in_lead_scope(state, 'lead_id') }}
+    where {{ lead_scoring.in_changed_leads(mode, 'lead_id') }}
 ),
 
 contributions as (
@@ -82,16 +81,14 @@ aggregated as (
         count(*) as firings,
         count(case when is_counted_at_as_of then 1 end) as counted_firings,
         max(reference_at) as reference_at,
-        cast(sum(
-            case
-                when is_counted_at_as_of then points * {{ lead_scoring.decay_factor(
-                    lead_scoring.epoch_seconds('reference_at')
-                    ~ ' - ' ~ lead_scoring.epoch_seconds('occurred_at'),
-                    'decay_half_life_days',
-                ) }}
-                else 0
-            end
-        ) as {{ lead_scoring.type_double() }}) as points_at_reference
+        {{ lead_scoring.sum_exactly(
+            'case when is_counted_at_as_of then points * '
+            ~ lead_scoring.decay_factor(
+                lead_scoring.epoch_seconds('reference_at')
+                ~ ' - ' ~ lead_scoring.epoch_seconds('occurred_at'),
+                'decay_half_life_days',
+            ) ~ ' else 0 end'
+        ) }} as points_at_reference
     from referenced
     group by lead_id, rule_id, category
 ),
@@ -101,7 +98,7 @@ final as (
         aggregated.*,
         coalesce(contributions.mql_events_contributed, 0)
             as mql_events_contributed,
-        {{ lead_scoring.scope_state_columns(state) }}
+        {{ lead_scoring.build_state_columns(mode) }}
     from aggregated
     left join contributions
         on

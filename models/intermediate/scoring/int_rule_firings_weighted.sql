@@ -37,9 +37,7 @@ attribute_firings as (
         max_points,
         cast(null as {{ lead_scoring.type_double() }}) as decay_half_life_days,
         true as is_counted_at_as_of,
-        cast(points as {{ lead_scoring.type_double() }}) as decayed_points_at_as_of,
-        cast('{{ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') }}' as {{ dbt.type_timestamp() }})
-            as _scope_built_at
+        cast(points as {{ lead_scoring.type_double() }}) as decayed_points_at_as_of
     from attribute_matches
 ),
 
@@ -62,8 +60,7 @@ activity_firings as (
             ~ ' - '
             ~ lead_scoring.epoch_seconds('activity_matches.occurred_at'),
             'activity_matches.decay_half_life_days',
-        ) }} as decayed_points_at_as_of,
-        activity_matches._scope_built_at
+        ) }} as decayed_points_at_as_of
     from activity_matches
     left join latest_resets
         on activity_matches.lead_id = latest_resets.lead_id

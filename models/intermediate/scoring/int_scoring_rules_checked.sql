@@ -79,11 +79,14 @@ checked as (
                 "' (use equals, in, contains, between, gte or lt)'",
             ]) }}
             when rule_value is null then 'value is blank'
-            when points is null or points != floor(points)
+            when
+                points is null
+                or points != floor(points)
+                or abs(points) > 1e12
                 then {{ dbt.concat([
                     "'points '",
                     "coalesce(points_text, '(blank)')",
-                    "' is not an integer'",
+                    "' is not an integer between -10^12 and 10^12'",
                 ]) }}
             when
                 max_points_text is not null

@@ -1,7 +1,9 @@
 -- Every raw lead row, typed, with its outcome: the winning version of a live
--- lead (rejection_reason null) or why it was not used. Rows of an erased lead
--- are masked here already, so no relation built on top can leak them, and no
--- rejected row keeps an e-mail or a name.
+-- lead (rejection_reason null) or why it was not used. A lead created after
+-- var as_of is not a lead yet (future_dated; its activities and other events
+-- are orphans). Rows of an erased lead are masked here already, so no
+-- relation built on top can leak them, and no rejected row keeps an e-mail
+-- or a name.
 
 with
 
@@ -76,6 +78,8 @@ classified as (
             when lead_id is null then 'missing_key'
             when is_erased then 'erased'
             when version_rank > 1 then 'duplicate'
+            when created_at > {{ lead_scoring.as_of_timestamp() }}
+                then 'future_dated'
         end as rejection_reason
     from ranked
 ),
@@ -98,6 +102,11 @@ final as (
             when 'missing_key' then 'lead_id is blank'
             when 'duplicate'
                 then 'older version; the latest updated_at is kept'
+            when 'future_dated' then {{ dbt.concat([
+                "'created_at '",
+                dbt.safe_cast('created_at', dbt.type_string()),
+                "' is after as_of'",
+            ]) }}
         end as rejection_detail,
         -- Personal data of a row that is not used (an older version, a row
         -- without a key) serves nothing: it is not passed on.

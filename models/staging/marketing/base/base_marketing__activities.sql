@@ -1,88 +1,343 @@
 {{ config(
     materialized=lead_scoring.lead_incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ lead_scoring.lead_scope_prepare(
-        copies_relation=source('marketing', 'activities'),
-        copies_from_raw=true,
-        erased_key=true,
-        status_changes=false,
-        seeds=[],
-    ) }}",
-    post_hook="{{ lead_scoring.lead_scope_cleanup() }}",
+    unique_key='copy_group_key',
+    rebuild_when='masked_rows_of_restored_leads',
 ) }}
 
--- Every raw marketing activity, typed, with its outcome: used (one row per
--- activity_id) or the reason it was rejected. Incremental by lead (see
--- macros/incremental/lead_scope.sql): a build recomputes the rows of the
--- leads in scope, ranking them against every raw copy of their activity_ids.
+-- Columns and unions written by Jinja loops and branches, whose layout the
+-- indentation rule (LT02) cannot judge:
+-- sqlfluff:exclude_rules:LT02
 
-{%- set state = lead_scoring.lead_scope_state(seeds=[]) %}
-{%- set lead_key = lead_scoring.clean_text('lead_id') %}
+-- Every raw marketing activity row (grain: raw row), typed, with what can be
+-- said of it whatever as_of is:
+--   * its copy group (copy_group_key: the rows sharing its activity_id; rows
+--     with a blank activity_id are grouped by lead) and copy_rank among the
+--     group's rows: 1 wins, the earliest occurred_at (unparseable last),
+--     ties broken by the other columns, so the outcome never depends on the
+--     order rows were loaded in;
+--   * page views re-typed by URL (url_page_patterns) and whether the type is
+--     a known one (activity_types);
+--   * the rows of an erased lead masked: no readable trace, only one-way
+--     hashes (pii_hash) of the row's content and of its lead_id, and the
+--     row's number among identical copies. They take no part in the ranking.
+-- Whether a row is used at as_of (its lead live then, occurred by then) is
+-- decided by stg_marketing__activities and fct_rejected_rows.
+--
+-- Incremental (macros/incremental/lead_incremental.sql): a build types only
+-- the raw rows loaded since the previous one and re-ranks the copy groups
+-- they join, plus the groups of leads erased since; the other rows are kept.
+{%- set mode = lead_scoring.incremental_mode() %}
+{%- set content_order = [
+    'occurred_at asc nulls last',
+    lead_scoring.text_order('lead_id') ~ ' asc nulls last',
+    lead_scoring.text_order('source_activity_type') ~ ' asc nulls last',
+    lead_scoring.text_order('url') ~ ' asc nulls last',
+    lead_scoring.text_order('asset') ~ ' asc nulls last',
+    lead_scoring.text_order('campaign_id') ~ ' asc nulls last',
+    lead_scoring.text_order('occurred_at_text') ~ ' asc nulls last',
+    'loaded_at asc nulls last',
+] %}
 
 with
 
 source as (
     select * from {{ source('marketing', 'activities') }}
+    where {{ lead_scoring.new_raw_rows_condition(mode) }}
 ),
 
-source_rows as (
-    -- The scoped leads' rows and every other copy of their activity_ids
-    -- (every row when every lead is recomputed).
-    select *
-    from source
-    {{ lead_scoring.where_in_lead_scope_or_copies(
-        state, lead_key, lead_scoring.clean_text('activity_id'), 'source'
-    ) }}
+lead_versions as (
+    select * from {{ ref('base_crm__leads') }}
 ),
 
-typed as (
+url_patterns as (
+    select * from {{ ref('url_page_patterns') }}
+),
+
+known_types as (
+    select * from {{ ref('activity_types') }}
+),
+
+known_lead_ids as (
+    -- Lead ids written in the lead table (an erased lead's is not: only
+    -- its hash is kept there).
+    select distinct lead_id
+    from lead_versions
+    where lead_id is not null
+),
+
+erased_leads as (
+    select distinct lead_key_hash
+    from lead_versions
+    where rejection_reason = 'erased'
+),
+
+fresh as (
+    -- The raw rows this build reads, typed.
     select
         {{ lead_scoring.clean_text('activity_id') }} as activity_id,
-        {{ lead_key }} as lead_id,
-        {{ lead_scoring.clean_label('activity_type') }} as activity_type,
+        {{ lead_scoring.clean_text('lead_id') }} as lead_id,
+        {{ lead_scoring.clean_label('activity_type') }} as source_activity_type,
         {{ lead_scoring.clean_text('url') }} as url,
         {{ lead_scoring.clean_text('asset') }} as asset,
         {{ lead_scoring.clean_text('campaign_id') }} as campaign_id,
         {{ lead_scoring.to_timestamp_utc('occurred_at') }} as occurred_at,
         {{ lead_scoring.clean_text('occurred_at') }} as occurred_at_text,
-        {{ lead_scoring.in_lead_scope(state, lead_key) }} as is_in_scope
-    from source_rows
+        {% if var('raw_loaded_at_column') -%}
+            {{ lead_scoring.marker_expression() }}
+        {%- else -%}
+            cast(null as {{ dbt.type_timestamp() }})
+        {%- endif %} as loaded_at
+    from source
 ),
 
-classified as (
-    {{ lead_scoring.classify_lead_event_rows(
-        typed_relation='typed',
-        source_table='activities',
-        key_column='activity_id',
-        timestamp_column='occurred_at',
-        columns=[
-            'activity_id', 'lead_id', 'activity_type', 'url', 'asset',
-            'campaign_id', 'occurred_at',
-        ],
-        erased_key_hash=true,
-        passthrough=['is_in_scope'],
-    ) }}
-),
-
-final as (
+page_types as (
+    -- The page type of each distinct URL of a page view: the first pattern
+    -- it contains, by match_priority then pattern.
     select
-        source_table,
-        rejected_row_id,
-        raw_key,
-        rejection_reason,
-        rejection_detail,
+        urls.url,
+        url_patterns.page_type,
+        row_number() over (
+            partition by urls.url
+            order by
+                url_patterns.match_priority asc,
+                {{ lead_scoring.text_order('url_patterns.url_pattern') }} asc
+        ) as match_rank
+    from (
+        select distinct url from fresh
+        where source_activity_type = 'page_view'
+    ) as urls
+    inner join url_patterns
+        on lower(urls.url) like {{ dbt.concat([
+            "'%'", 'lower(url_patterns.url_pattern)', "'%'",
+        ]) }}
+),
+
+fresh_grouped as (
+    select
+        fresh.*,
+        case
+            when fresh.source_activity_type = 'page_view'
+                then coalesce(page_types.page_type, fresh.source_activity_type)
+            else fresh.source_activity_type
+        end as activity_type,
+        case
+            when fresh.activity_id is not null
+                then {{ lead_scoring.group_hash('fresh.activity_id') }}
+            else {{ lead_scoring.group_hash(
+                lead_scoring.pii_hash('fresh.lead_id')
+            ) }}
+        end as copy_group_key
+    from fresh
+    left join page_types
+        on
+            fresh.url = page_types.url
+            and page_types.match_rank = 1
+),
+
+{%- if mode.incremental %}
+
+stored as (
+    select * from {{ this }}
+),
+
+newly_erased_leads as (
+    -- Leads stored unmasked that have asked to be erased since.
+    select distinct stored.lead_id
+    from stored
+    left join known_lead_ids
+        on stored.lead_id = known_lead_ids.lead_id
+    inner join erased_leads
+        on {{ lead_scoring.pii_hash('stored.lead_id') }}
+        = erased_leads.lead_key_hash
+    where
+        not stored.is_erased
+        and stored.lead_id is not null
+        and known_lead_ids.lead_id is null
+),
+
+affected_groups as (
+    select copy_group_key from fresh_grouped
+    union
+    select copy_group_key from stored
+    where lead_id in (select newly_erased_leads.lead_id from newly_erased_leads)
+),
+
+carried as (
+    -- The stored rows of the affected groups that are not read again.
+    select * from stored
+    where
+        copy_group_key in (select affected_groups.copy_group_key from affected_groups)
+        and not {{ lead_scoring.new_raw_rows_condition(mode, 'loaded_at') }}
+),
+
+candidates as (
+    -- Rows to decide: the fresh ones and the carried unmasked ones.
+    select
+        activity_id, lead_id, source_activity_type, activity_type, url, asset,
+        campaign_id, occurred_at, occurred_at_text, loaded_at, copy_group_key
+    from fresh_grouped
+    union all
+    select
+        activity_id, lead_id, source_activity_type, activity_type, url, asset,
+        campaign_id, occurred_at, occurred_at_text, loaded_at, copy_group_key
+    from carried
+    where not is_erased
+),
+
+kept_masked as (
+    select * from carried
+    where is_erased
+),
+
+masked_copies as (
+    -- How many masked rows of each content are kept: new identical copies
+    -- are numbered after them.
+    select
+        erased_content_hash,
+        max(erased_copy_number) as copies
+    from kept_masked
+    group by erased_content_hash
+),
+
+{%- else %}
+
+candidates as (
+    select * from fresh_grouped
+),
+
+{%- endif %}
+
+flagged as (
+    select
+        candidates.*,
+        erased_leads.lead_key_hash as erased_lead_key_hash,
+        erased_leads.lead_key_hash is not null as is_erased
+    from candidates
+    left join known_lead_ids
+        on candidates.lead_id = known_lead_ids.lead_id
+    left join erased_leads
+        on
+            known_lead_ids.lead_id is null
+            and {{ lead_scoring.pii_hash('candidates.lead_id') }}
+            = erased_leads.lead_key_hash
+),
+
+ranked as (
+    select
+        *,
+        case
+            when not is_erased then cast(row_number() over (
+                partition by
+                    is_erased,
+                    activity_id,
+                    case when activity_id is null then lead_id end
+                order by {{ content_order | join(', ') }}
+            ) as integer)
+        end as copy_rank,
+        case
+            when is_erased then {{ lead_scoring.pii_hash(
+                lead_scoring.encode_key([
+                    'activity_id', 'lead_id', 'source_activity_type', 'url',
+                    'asset', 'campaign_id', 'occurred_at_text',
+                ])
+            ) }}
+        end as erased_content_hash
+    from flagged
+),
+
+numbered as (
+    -- An erased row's number among the masked rows of identical content
+    -- (identical rows are interchangeable, so any order gives the same rows).
+    select
+        ranked.*,
+        case
+            when ranked.is_erased then cast(
+                {%- if mode.incremental %}
+                coalesce(masked_copies.copies, 0) +
+                {%- endif %}
+                row_number() over (
+                    partition by ranked.is_erased, ranked.erased_content_hash
+                    order by ranked.copy_group_key
+                ) as integer
+            )
+        end as erased_copy_number
+    from ranked
+    {%- if mode.incremental %}
+    left join masked_copies
+        on ranked.erased_content_hash = masked_copies.erased_content_hash
+    {%- endif %}
+),
+
+masked as (
+    select
+        numbered.copy_group_key,
+        numbered.loaded_at,
+        numbered.copy_rank,
+        numbered.is_erased,
+        numbered.erased_lead_key_hash,
+        numbered.erased_content_hash,
+        numbered.erased_copy_number,
+        known_types.activity_type is not null as is_known_type
+        {%- for column in [
+            'activity_id', 'lead_id', 'activity_type', 'source_activity_type',
+            'url', 'asset', 'campaign_id', 'occurred_at', 'occurred_at_text',
+        ] %},
+        case
+            when numbered.is_erased then null else numbered.{{ column }}
+        end as {{ column }}
+        {%- endfor %}
+    from numbered
+    left join known_types
+        on numbered.activity_type = known_types.activity_type
+),
+
+decided as (
+    select * from masked
+    {%- if mode.incremental %}
+    union all
+    select
+        copy_group_key,
+        loaded_at,
+        copy_rank,
+        is_erased,
         erased_lead_key_hash,
+        erased_content_hash,
+        erased_copy_number,
+        is_known_type,
         activity_id,
         lead_id,
         activity_type,
+        source_activity_type,
         url,
         asset,
         campaign_id,
         occurred_at,
-        {{ lead_scoring.scope_state_columns(state) }}
-    from classified
-    where is_in_scope
+        occurred_at_text
+    from kept_masked
+    {%- endif %}
+),
+
+final as (
+    select
+        copy_group_key,
+        loaded_at,
+        copy_rank,
+        is_erased,
+        erased_lead_key_hash,
+        erased_content_hash,
+        erased_copy_number,
+        is_known_type,
+        activity_id,
+        lead_id,
+        activity_type,
+        source_activity_type,
+        url,
+        asset,
+        campaign_id,
+        occurred_at,
+        occurred_at_text,
+        {{ lead_scoring.build_state_columns(mode) }}
+    from decided
 )
 
 select * from final
