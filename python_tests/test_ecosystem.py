@@ -18,7 +18,8 @@ def test_selectors_pick_the_right_jobs(tmp_path) -> None:
     scoring = listed(warehouse, "--selector", "scoring_refresh",
                      "--resource-type", "model")
     assert {"dim_leads", "fct_mql_events", "fct_score_ledger",
-            "int_lead_score_trajectories", "stg_marketing__activities"} <= scoring
+            "int_lead_score_trajectories", "int_activity_group_scores",
+            "stg_marketing__activities"} <= scoring
     assert not scoring & {"rpt_funnel_conversion", "rpt_score_calibration"}
     everything = listed(warehouse, "--selector", "daily_marts")
     reports = listed(warehouse, "--selector", "reports", "--resource-type", "model")
@@ -28,7 +29,7 @@ def test_selectors_pick_the_right_jobs(tmp_path) -> None:
     assert reports | scoring <= everything
     quality = listed(warehouse, "--selector", "data_quality")
     assert "assert_raw_rows_are_used_or_rejected" in quality
-    assert "score_trajectories_thresholds_decay_ties_and_chunks" in quality
+    assert "score_trajectories_thresholds_and_ties" in quality
     assert not quality & {"dim_leads", "scoring_rules"}
 
 
