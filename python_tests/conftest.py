@@ -133,6 +133,13 @@ def contents(warehouse: Warehouse, relation: str, where: str = "true") -> list[t
     ))
 
 
+# Rows compared between an incremental and a full build, per incremental
+# model: all, except the change log of lead-level inputs, which keeps a row
+# (digest null) for each lead that is no longer live, so that the scoring
+# models see when it stopped being one.
+COMPARED_ROWS = {"int_lead_input_changes": "inputs_digest is not null"}
+
+
 def incremental_models(result: dbtRunnerResult) -> list[str]:
     """The lead_incremental models a dbt build ran, from its results (so a
     new one is compared as soon as it exists)."""

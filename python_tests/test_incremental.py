@@ -23,15 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MARTS, Warehouse, contents, incremental_models, same_value
+from conftest import (
+    COMPARED_ROWS, MARTS, Warehouse, contents, incremental_models, same_value,
+)
 from lead_scoring.generate import generate
 from lead_scoring.load import load
 
 T0 = datetime(2026, 6, 30, 23, 59, 59)
-# Rows compared per incremental model: all, except the change log of
-# lead-level inputs, which keeps a row (digest null) for each lead that is
-# no longer live, so that the scoring models see when it stopped being one.
-COMPARED_ROWS = {"int_lead_input_changes": "inputs_digest is not null"}
 
 
 def _text(moment: datetime) -> str:

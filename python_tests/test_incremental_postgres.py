@@ -26,7 +26,9 @@ from typing import Any, Iterator
 import pytest
 from dbt.cli.main import dbtRunner
 
-from conftest import MARTS, PROJECT_DIR, failure_summary, incremental_models
+from conftest import (
+    COMPARED_ROWS, MARTS, PROJECT_DIR, failure_summary, incremental_models,
+)
 from lead_scoring.contract import RAW_TABLES
 from lead_scoring.generate import generate
 from lead_scoring.load import load
@@ -113,10 +115,12 @@ def differences(cursor: Any, left: str, right: str, models: list[str]) -> list[s
             f'"{name}"' for (name,) in cursor.fetchall() if not name.startswith("_")
         )
         assert columns, f"{left}.{relation} does not exist"
+        where = COMPARED_ROWS.get(relation, "true")
         for one, other in ((left, right), (right, left)):
             cursor.execute(
                 f'select count(*) from (select {columns} from "{one}"."{relation}" '
-                f'except all select {columns} from "{other}"."{relation}") as extra'
+                f'where {where} except all select {columns} '
+                f'from "{other}"."{relation}" where {where}) as extra'
             )
             extra = cursor.fetchone()[0]
             if extra:
