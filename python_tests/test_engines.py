@@ -277,6 +277,39 @@ def postgres_connection() -> Any:
         )
 
 
+def postgres_differences(
+    cursor: Any, left: str, right: str, relations: list[str],
+    where: dict[str, str] | None = None,
+) -> list[str]:
+    """What the relations of schema `left` and schema `right` of PostgreSQL
+    differ by: `except all` both ways over every column but the build state
+    (columns starting with _), floats included; rows filtered by `where`
+    (per relation) on both sides. One line per relation and direction that
+    has extra rows; none when they are identical."""
+    found = []
+    for relation in relations:
+        cursor.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = %s and table_name = %s order by ordinal_position",
+            (left, relation),
+        )
+        columns = ", ".join(
+            f'"{name}"' for (name,) in cursor.fetchall() if not name.startswith("_")
+        )
+        assert columns, f"{left}.{relation} does not exist"
+        condition = (where or {}).get(relation, "true")
+        for one, other in ((left, right), (right, left)):
+            cursor.execute(
+                f'select count(*) from (select {columns} from "{one}"."{relation}" '
+                f'where {condition} except all select {columns} '
+                f'from "{other}"."{relation}" where {condition}) as extra'
+            )
+            extra = cursor.fetchone()[0]
+            if extra:
+                found.append(f"{relation}: {extra} rows of {one} not in {other}")
+    return found
+
+
 @pytest.fixture(scope="module")
 def postgres_marts(
     raw_dir: Path, project: Path, tmp_path_factory: pytest.TempPathFactory,
@@ -300,18 +333,9 @@ def postgres_marts(
             for table in RAW_TABLES:
                 cursor.execute(f'select * from "{raw_schema}"."{table}"')
                 marts[RAW + table] = fetch_dicts(cursor)
-            marts["rebuild differences"] = []
-            for mart in MART_KEYS:
-                for left, right in ((schema, again), (again, schema)):
-                    cursor.execute(
-                        f'select count(*) from (select * from "{left}"."{mart}" '
-                        f'except all select * from "{right}"."{mart}") as extra'
-                    )
-                    extra = cursor.fetchone()[0]
-                    if extra:
-                        marts["rebuild differences"].append(
-                            f"{mart}: {extra} rows of {left} not in {right}"
-                        )
+            marts["rebuild differences"] = postgres_differences(
+                cursor, schema, again, list(MART_KEYS)
+            )
         connection.rollback()
         yield marts
     finally:

@@ -32,7 +32,9 @@ from conftest import (
 from lead_scoring.contract import RAW_TABLES
 from lead_scoring.generate import generate
 from lead_scoring.load import load
-from test_engines import engine_env, postgres_connection  # noqa: F401
+from test_engines import (  # noqa: F401
+    engine_env, postgres_connection, postgres_differences,
+)
 
 T0 = datetime(2026, 6, 30, 23, 59, 59)
 
@@ -103,31 +105,6 @@ def appended_load(source: Path, folder: Path) -> None:
                 writer.writerow({column: row.get(column, "") for column in columns})
 
 
-def differences(cursor: Any, left: str, right: str, models: list[str]) -> list[str]:
-    found = []
-    for relation in [*MARTS, *models]:
-        cursor.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = %s and table_name = %s order by ordinal_position",
-            (left, relation),
-        )
-        columns = ", ".join(
-            f'"{name}"' for (name,) in cursor.fetchall() if not name.startswith("_")
-        )
-        assert columns, f"{left}.{relation} does not exist"
-        where = COMPARED_ROWS.get(relation, "true")
-        for one, other in ((left, right), (right, left)):
-            cursor.execute(
-                f'select count(*) from (select {columns} from "{one}"."{relation}" '
-                f'where {where} except all select {columns} '
-                f'from "{other}"."{relation}" where {where}) as extra'
-            )
-            extra = cursor.fetchone()[0]
-            if extra:
-                found.append(f"{relation}: {extra} rows of {one} not in {other}")
-    return found
-
-
 @pytest.fixture(scope="module")
 def postgres(engine_env: None) -> Iterator[Any]:  # noqa: F811
     connection = postgres_connection()
@@ -161,7 +138,9 @@ def test_incremental_builds_equal_full_builds_on_postgres(
                     f'select count(*) from "{built}"."int_lead_rule_states"'
                 )
                 assert cursor.fetchone()[0] > 500
-                found = differences(cursor, built, full, models)
+                found = postgres_differences(
+                    cursor, built, full, [*MARTS, *models], COMPARED_ROWS
+                )
             postgres.rollback()
             assert not found, f"{step}: incremental differs from full:\n" + "\n".join(found)
     finally:
