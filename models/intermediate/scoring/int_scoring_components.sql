@@ -58,7 +58,7 @@ keyed as (
             when rules.decay_half_life_days is null then 0
             else cast(floor(
                 ln(rules.decay_half_life_days / smallest.smallest_half_life_days)
-                / ln(15.0)
+                / ln({{ lead_scoring.decay_class_ratio() }}.0)
             ) as integer)
         end as decay_class
     from rules

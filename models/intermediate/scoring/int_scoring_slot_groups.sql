@@ -46,7 +46,8 @@ final as (
     select
         groups.slot_group,
         cast(
-            64 * settings.longest_half_life_days * 86400.0
+            {{ lead_scoring.decay_chunk_half_lives() }}
+            * settings.longest_half_life_days * 86400.0
             as {{ lead_scoring.type_double() }}
         ) as chunk_seconds
         {%- for slot in lead_scoring.score_slots() %},
