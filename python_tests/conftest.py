@@ -21,6 +21,16 @@ from lead_scoring.load import load
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules marked slow (`pytestmark = pytest.mark.slow`: whole
+    builds on an engine, or many of them) run first, each in its order.
+
+    `make test` runs the modules in parallel, one worker per module at a
+    time (pytest-xdist, `--dist loadfile`): started first, the longest ones
+    overlap the many short ones instead of running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 class Warehouse:
     """A DuckDB file, raw tables loaded into it, and dbt runs against it."""
 

@@ -23,6 +23,8 @@ from conftest import MARTS, Warehouse, contents, copy_project, same_value
 from lead_scoring.generate import generate
 from lead_scoring.load import load
 
+pytestmark = pytest.mark.slow
+
 AS_OF = "2026-06-30 23:59:59"
 BUILD = ("build", "--resource-type", "model", "--resource-type", "seed")
 

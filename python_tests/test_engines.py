@@ -11,6 +11,9 @@ its unique test names): numbers to 1e-9 relative, timestamps to the second,
 everything else exactly. PostgreSQL builds twice: the two builds' marts are
 identical (`except all` both ways, every column, floats included).
 
+The Spark comparison is in test_engines_spark.py (same data, rules and
+comparison), so that it can run beside this module.
+
 PostgreSQL needs the `postgres` extra and a server (LEAD_SCORING_PG_* or
 127.0.0.1:5432, database test); Spark needs the `spark` extra and Java 17.
 Without them these tests skip with a message saying how to enable them;
@@ -43,6 +46,8 @@ from lead_scoring.cli import main
 from lead_scoring.contract import RAW_TABLES
 from lead_scoring.generate import generate
 from lead_scoring.load import LoadError, load
+
+pytestmark = pytest.mark.slow
 
 AS_OF = "2026-06-30 23:59:59"
 LEADS = 400
@@ -348,48 +353,6 @@ def postgres_marts(
         connection.close()
 
 
-@pytest.fixture(scope="module")
-def spark_marts(
-    raw_dir: Path, project: Path, tmp_path_factory: pytest.TempPathFactory,
-    run_id: str, engine_env: None,
-) -> dict[str, list[dict[str, Any]]]:
-    try:
-        import pyspark  # noqa: F401
-        import dbt.adapters.spark  # noqa: F401
-    except ImportError:
-        unavailable('Spark tests need the spark extra: pip install -e ".[spark]"')
-    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
-        unavailable("Spark tests need a Java 17 runtime (java on PATH or JAVA_HOME)")
-    root = Path(tmp_path_factory.mktemp("engines_spark"))
-    os.environ["LEAD_SCORING_SPARK_DIR"] = str(root / "spark")
-    try:
-        spark = engines.spark_session()
-    except engines.EngineError as exc:
-        unavailable(f"{exc} (needed by the Spark tests)")
-    schema, raw_schema = run_id, run_id + "_raw"
-    load(raw_dir, target="spark", raw_schema=raw_schema)
-    run_dbt(root, "spark", schema, raw_schema, project)
-    marts = {}
-    for mart in MART_KEYS:
-        frame = spark.table(f"{schema}.{mart}")
-        # Python datetimes from Spark are in the process's local time zone:
-        # timestamps are fetched as UTC text instead.
-        selected = [
-            f"date_format(`{field.name}`, 'yyyy-MM-dd HH:mm:ss') as `{field.name}`"
-            if field.dataType.simpleString() == "timestamp"
-            else f"`{field.name}`"
-            for field in frame.schema.fields
-        ]
-        marts[mart] = [row.asDict() for row in frame.selectExpr(*selected).collect()]
-    for table in RAW_TABLES:
-        marts[RAW + table] = [
-            row.asDict() for row in spark.table(f"{raw_schema}.{table}").collect()
-        ]
-    for name in (schema, schema + "_restricted", raw_schema):
-        spark.sql(f"drop database if exists {name} cascade")
-    return marts
-
-
 @pytest.fixture
 def pg_connection() -> Iterator[Any]:
     """A psycopg2 connection to the test server (skip or fail without one)."""
@@ -560,33 +523,6 @@ def assert_same_raw(
         assert rows(left) == rows(right), f"{engine} loaded {table} differently"
 
 
-def test_spark_loader_session_equals_the_dbt_profile(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The loader's Spark settings are the profile's server_side_parameters
-    (rendered with the same environment), so both see one warehouse."""
-    import jinja2
-
-    monkeypatch.setenv("LEAD_SCORING_SPARK_DIR", "/data/spark")
-    monkeypatch.setenv("LEAD_SCORING_SPARK_PARTITIONS", "7")
-    profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
-    spark = profile["lead_scoring"]["outputs"]["spark"]
-    assert spark["method"] == "session"
-
-    def env_var(name: str, default: str | None = None) -> str | None:
-        return os.environ.get(name, default)
-
-    rendered = {
-        key: jinja2.Template(str(value)).render(env_var=env_var)
-        for key, value in spark["server_side_parameters"].items()
-    }
-    expected = dict(engines.spark_conf())
-    assert expected.pop("spark.sql.ansi.enabled") == "false"  # set by dbt-spark
-    assert rendered == expected
-    assert expected["spark.sql.warehouse.dir"] == "/data/spark/tables"
-    assert expected["spark.sql.shuffle.partitions"] == "7"
-
-
 def test_comparison_sees_a_difference(
     duckdb_marts: dict[str, list[dict[str, Any]]],
 ) -> None:
@@ -650,11 +586,3 @@ def test_the_adversarial_rules_are_exercised(
                     "adv_bounce_exact_cap", "o'reilly \\ 100% -- ünïcødé"):
         assert fired.get(rule_id, 0) > 0, rule_id
     assert "x') or ('1'='1" not in fired
-
-
-def test_spark_builds_the_same_marts(
-    duckdb_marts: dict[str, list[dict[str, Any]]],
-    spark_marts: dict[str, list[dict[str, Any]]],
-) -> None:
-    assert_same_raw("Spark", duckdb_marts, spark_marts)
-    assert_same_marts("Spark", duckdb_marts, spark_marts)

@@ -17,11 +17,14 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conftest import Warehouse
 from lead_scoring.contract import RAW_TABLES
+
+pytestmark = pytest.mark.slow
 
 TEXT_JUNK = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),

@@ -29,6 +29,8 @@ from conftest import (
 from lead_scoring.generate import generate
 from lead_scoring.load import load
 
+pytestmark = pytest.mark.slow
+
 T0 = datetime(2026, 6, 30, 23, 59, 59)
 
 

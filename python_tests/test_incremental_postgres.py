@@ -36,6 +36,8 @@ from test_engines import (  # noqa: F401
     engine_env, postgres_connection, postgres_differences,
 )
 
+pytestmark = pytest.mark.slow
+
 T0 = datetime(2026, 6, 30, 23, 59, 59)
 
 
