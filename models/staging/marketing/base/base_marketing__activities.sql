@@ -207,65 +207,105 @@ candidates as (
 
 {%- endif %}
 
-flagged as (
-    select
-        candidates.*,
-        erased_leads.lead_key_hash as erased_lead_key_hash,
-        erased_leads.lead_key_hash is not null as is_erased
+unknown_lead_ids as (
+    -- Lead ids of the rows read that the lead table does not hold: an
+    -- erased lead's (only its hash is kept there) or an orphan's.
+    select distinct candidates.lead_id
     from candidates
     left join known_lead_ids
         on candidates.lead_id = known_lead_ids.lead_id
-    left join erased_leads
-        on
-            known_lead_ids.lead_id is null
-            and {{ lead_scoring.pii_hash('candidates.lead_id') }}
-            = erased_leads.lead_key_hash
+    where
+        candidates.lead_id is not null
+        and known_lead_ids.lead_id is null
 ),
 
+erased_lead_ids as (
+    select
+        unknown_lead_ids.lead_id,
+        erased_leads.lead_key_hash
+    from unknown_lead_ids
+    inner join erased_leads
+        on {{ lead_scoring.pii_hash('unknown_lead_ids.lead_id') }}
+        = erased_leads.lead_key_hash
+),
+
+flagged as (
+    select
+        candidates.*,
+        erased_lead_ids.lead_key_hash as erased_lead_key_hash,
+        erased_lead_ids.lead_id is not null as is_erased
+    from candidates
+    left join erased_lead_ids
+        on candidates.lead_id = erased_lead_ids.lead_id
+),
+
+{%- set numbered_columns = [
+    'copy_group_key', 'loaded_at', 'is_erased', 'erased_lead_key_hash',
+    'activity_id', 'lead_id', 'activity_type', 'source_activity_type', 'url',
+    'asset', 'campaign_id', 'occurred_at', 'occurred_at_text',
+    'copy_rank', 'erased_content_hash', 'erased_copy_number',
+] %}
+
 ranked as (
+    -- A kept row's rank among its copies. (Erased rows are numbered apart:
+    -- in one window with the others they would form one partition of
+    -- every kept row, which one thread must sort.)
     select
         *,
-        case
-            when not is_erased then cast(row_number() over (
-                partition by
-                    is_erased,
-                    activity_id,
-                    case when activity_id is null then lead_id end
-                order by {{ content_order | join(', ') }}
-            ) as integer)
-        end as copy_rank,
-        case
-            when is_erased then {{ lead_scoring.pii_hash(
-                lead_scoring.encode_key([
-                    'activity_id', 'lead_id', 'source_activity_type', 'url',
-                    'asset', 'campaign_id', 'occurred_at_text',
-                ])
-            ) }}
-        end as erased_content_hash
+        cast(row_number() over (
+            partition by
+                activity_id,
+                case when activity_id is null then lead_id end
+            order by {{ content_order | join(', ') }}
+        ) as integer) as copy_rank,
+        cast(null as {{ dbt.type_string() }}) as erased_content_hash,
+        cast(null as integer) as erased_copy_number
     from flagged
+    where not is_erased
+),
+
+hashed_erased as (
+    select
+        *,
+        {{ lead_scoring.pii_hash(
+            lead_scoring.encode_key([
+                'activity_id', 'lead_id', 'source_activity_type', 'url',
+                'asset', 'campaign_id', 'occurred_at_text',
+            ])
+        ) }} as erased_content_hash
+    from flagged
+    where is_erased
+),
+
+numbered_erased as (
+    -- An erased row's number among the masked rows of identical content,
+    -- in load order (rows that also share the load marker are identical in
+    -- every column kept, so their order does not matter).
+    select
+        hashed_erased.*,
+        cast(null as integer) as copy_rank,
+        cast(
+            {%- if mode.incremental %}
+            coalesce(masked_copies.copies, 0) +
+            {%- endif %}
+            row_number() over (
+                partition by hashed_erased.erased_content_hash
+                order by
+                    hashed_erased.copy_group_key asc,
+                    hashed_erased.loaded_at asc nulls last
+            ) as integer
+        ) as erased_copy_number
+    from hashed_erased
+    {%- if mode.incremental %}
+    left join masked_copies
+        on hashed_erased.erased_content_hash = masked_copies.erased_content_hash
+    {%- endif %}
 ),
 
 numbered as (
-    -- An erased row's number among the masked rows of identical content
-    -- (identical rows are interchangeable, so any order gives the same rows).
-    select
-        ranked.*,
-        case
-            when ranked.is_erased then cast(
-                {%- if mode.incremental %}
-                coalesce(masked_copies.copies, 0) +
-                {%- endif %}
-                row_number() over (
-                    partition by ranked.is_erased, ranked.erased_content_hash
-                    order by ranked.copy_group_key
-                ) as integer
-            )
-        end as erased_copy_number
-    from ranked
-    {%- if mode.incremental %}
-    left join masked_copies
-        on ranked.erased_content_hash = masked_copies.erased_content_hash
-    {%- endif %}
+    select {{ numbered_columns | join(', ') }} from ranked
+    union all
+    select {{ numbered_columns | join(', ') }} from numbered_erased
 ),
 
 masked as (
