@@ -2,7 +2,9 @@
 # Everything is installed into .venv by the project itself.
 
 PYTHON ?= python3
-VENV := .venv
+# The virtual environment everything is installed into; CI keeps a second
+# one with the default extras only (see .ci/run).
+VENV ?= .venv
 BIN := $(VENV)/bin
 # pip extras `make setup` / `make test` install: dev (test tools), report
 # (plotly) and semantic (MetricFlow's `mf`) by default; CI adds dagster and

@@ -233,7 +233,7 @@ def copy_project(destination: Path, project_dir: Path = PROJECT_DIR) -> Path:
         project_dir,
         destination,
         ignore=shutil.ignore_patterns(
-            ".venv", ".git", "target", "logs", "warehouse", "python_tests",
+            ".venv*", ".git", "target", "logs", "warehouse", "python_tests",
             "src", "*.duckdb",
         ),
     )
