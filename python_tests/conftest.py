@@ -54,7 +54,8 @@ class Warehouse:
         return self
 
     def write_raw(self, tables: dict[str, list[dict[str, Any]]]) -> None:
-        """Write CSV files for the six raw tables (missing ones empty) and load them."""
+        """Write CSV files for the six raw tables (missing ones empty: header
+        only, loaded with allow_empty) and load them."""
         self.raw_dir.mkdir(parents=True, exist_ok=True)
         for table, columns in RAW_TABLES.items():
             with open(self.raw_dir / f"{table}.csv", "w", newline="") as handle:
@@ -62,7 +63,7 @@ class Warehouse:
                 writer.writeheader()
                 for row in tables.get(table, []):
                     writer.writerow({column: row.get(column, "") for column in columns})
-        load(self.raw_dir, duckdb_path=str(self.path))
+        load(self.raw_dir, duckdb_path=str(self.path), allow_empty=True)
 
     def dbt(self, *args: str, vars: dict[str, Any] | None = None) -> dbtRunnerResult:
         """Run a dbt command against this warehouse; fail the test if it fails."""

@@ -82,7 +82,7 @@ def test_round_trip_counts_and_columns(source, db):
         assert columns(db, table) == [(name, "VARCHAR") for name in names] + [
             ("_loaded_at", "TIMESTAMP")
         ]
-    assert any("loaded raw.activities" in line for line in progress)
+    assert any("staged raw.activities" in line for line in progress)
     with duckdb.connect(str(db), read_only=True) as connection:
         loaded = connection.execute(
             "select * exclude (_loaded_at) from raw.leads order by all"
@@ -211,9 +211,13 @@ def test_failed_load_leaves_existing_tables_unchanged(source, folder, db):
         handle.write('"2026-01-01","paid_search","cmp-ps-brand","1.00","extra"\n')
     progress: list[str] = []
     with pytest.raises(LoadError) as error:
-        load(folder / "other", duckdb_path=db, progress=progress.append)
+        # (50 leads have no opportunity: that table is empty on purpose)
+        load(folder / "other", duckdb_path=db, progress=progress.append,
+             allow_empty=True)
     assert "marketing_spend" in str(error.value)
-    assert any(line.startswith("loaded raw.leads") for line in progress)
+    # the tables written before the failure were staged, never called loaded
+    assert any(line.startswith("staged raw.leads") for line in progress)
+    assert not any("loaded" in line or "committed" in line for line in progress)
     assert counts(db) == before == manifest["rows"]
     # a planning error (missing column) does not touch the tables either
     (folder / "other" / "leads.parquet").unlink()
@@ -295,11 +299,13 @@ def test_cli_generate_load_summary(tmp_path, capsys):
     assert main(["generate", "--out", str(data), "--leads", "60",
                  "--activities-per-lead", "3", "--format", "csv"]) == 0
     assert (data / "leads.csv").exists()
-    assert main(["load", "--from", str(data), "--duckdb-path", str(db_path)]) == 0
+    # 60 leads may have no opportunity yet: an empty table is allowed
+    assert main(["load", "--from", str(data), "--duckdb-path", str(db_path),
+                 "--allow-empty"]) == 0
     assert main(["summary", "--duckdb-path", str(db_path)]) == 0
     captured = capsys.readouterr()
     assert "raw tables (schema raw)" in captured.out
-    assert "loaded raw.leads" in captured.err
+    assert "staged raw.leads" in captured.err
 
 
 def test_cli_errors_exit_2_without_traceback(tmp_path, capsys):
@@ -318,7 +324,7 @@ def test_cli_load_reports_progress_from_check_to_commit(folder, db, capsys):
     assert lines[0].startswith(f"checked {len(RAW_TABLES)} files in {folder} (")
     assert lines[1] == f"writing {len(RAW_TABLES)} tables into {db} (replace)"
     assert [line.split(":")[0] for line in lines[2:-1]] == [
-        f"loaded raw.{table}" for table in RAW_TABLES
+        f"staged raw.{table}" for table in RAW_TABLES
     ]
     total = sum(counts(db).values())
     assert lines[-1].startswith(f"committed {total:,} rows (")
@@ -352,3 +358,57 @@ def test_cli_load_names_a_locked_warehouse(folder, db, capsys):
     error = capsys.readouterr().err
     assert f"error: cannot open DuckDB database {db}" in error
     assert "hint: close other programs using it (dbt, a notebook)" in error
+
+
+def test_header_only_file_is_refused_unless_allowed(folder, db, capsys):
+    """A header-only export would silently empty the table on replace."""
+    load(folder, duckdb_path=db)
+    before = counts(db)
+    (folder / "opportunities.parquet").unlink()
+    (folder / "opportunities.csv").write_text(",".join(RAW_TABLES["opportunities"]) + "\n\n")
+    with pytest.raises(LoadError) as error:
+        load(folder, duckdb_path=db)
+    assert "no rows below the header for table(s) opportunities" in str(error.value)
+    assert str(folder / "opportunities.csv") in str(error.value)
+    assert "--allow-empty" in error.value.hint
+    assert counts(db) == before
+    # on the command line: exit 2, the same message, nothing written
+    assert main(["load", "--from", str(folder), "--duckdb-path", str(db)]) == 2
+    assert "no rows below the header" in capsys.readouterr().err
+    assert counts(db) == before
+    # appending an empty delivery adds nothing and is fine
+    load(folder, duckdb_path=db, mode="append")
+    assert counts(db)["opportunities"] == before["opportunities"]
+    # allowed: the table is replaced with no rows
+    assert main(["load", "--from", str(folder), "--duckdb-path", str(db),
+                 "--allow-empty"]) == 0
+    assert counts(db)["opportunities"] == 0
+
+
+def test_empty_parquet_file_is_refused_too(folder, db):
+    empty = pa.table({name: pa.array([], pa.string()) for name in RAW_TABLES["leads"]})
+    (folder / "leads.parquet").unlink()
+    pq.write_table(empty, folder / "leads.parquet")
+    with pytest.raises(LoadError, match="no rows below the header for table"):
+        load(folder, duckdb_path=db)
+    assert not db.exists()
+
+
+def test_future_load_marker_is_refused(folder, db):
+    """A marker after the next load's would hide that load from incremental
+    builds."""
+    with pytest.raises(LoadError) as error:
+        load(folder, duckdb_path=db, loaded_at="2999-01-01 00:00:00")
+    assert "is in the future" in str(error.value)
+    assert not db.exists()
+    in_an_hour = datetime.now(timezone.utc) + timedelta(hours=1)
+    with pytest.raises(LoadError, match="is in the future"):
+        load(folder, duckdb_path=db, loaded_at=in_an_hour.isoformat())
+
+
+def test_a_file_passed_as_from_is_named(folder, db, capsys):
+    assert main(["load", "--from", str(folder / "leads.parquet"),
+                 "--duckdb-path", str(db)]) == 2
+    error = capsys.readouterr().err
+    assert f"error: --from takes a folder, and {folder / 'leads.parquet'} is a file" in error
+    assert "hint: put the files of the raw tables" in error

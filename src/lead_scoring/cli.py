@@ -51,6 +51,8 @@ def _run_load(args: argparse.Namespace) -> int:
     import json
     import tempfile
 
+    from lead_scoring.load import describe_target
+
     source_dir = args.source_dir
     with tempfile.TemporaryDirectory(prefix="lead-scoring-map-") as mapped:
         if args.mapping == "olist":
@@ -61,27 +63,12 @@ def _run_load(args: argparse.Namespace) -> int:
             source_dir = mapped
             _progress(f"build it with: dbt build --vars '{json.dumps(OLIST_VARS)}'")
         rows = _load_rows(args, source_dir)
-    where = _target_description(args.target, args.duckdb_path)
+    where = describe_target(args.target, args.duckdb_path)
     verb = "appended to" if args.mode == "append" else "loaded into"
     print(f"{verb} {args.raw_schema} in {where}")
     for table, count in rows.items():
         print(f"  {table:<22} {count:>12,} rows")
     return 0
-
-
-def _target_description(target: str, duckdb_path: str | None) -> str:
-    """Where a load went, for its closing line."""
-    from lead_scoring import engines
-    from lead_scoring.load import resolve_duckdb_path
-
-    if target == "postgres":
-        settings = engines.postgres_settings()
-        return (
-            f"PostgreSQL {settings['host']}:{settings['port']}/{settings['dbname']}"
-        )
-    if target == "spark":
-        return f"the Spark warehouse in {engines.spark_dir()}"
-    return str(resolve_duckdb_path(duckdb_path))
 
 
 def _load_rows(args: argparse.Namespace, source_dir: str) -> dict[str, int]:
@@ -96,6 +83,8 @@ def _load_rows(args: argparse.Namespace, source_dir: str) -> dict[str, int]:
         duckdb_path=args.duckdb_path,
         progress=_progress,
         loaded_at=args.loaded_at,
+        # The Olist mapping leaves the tables Olist does not publish empty.
+        allow_empty=args.allow_empty or args.mapping == "olist",
     )
 
 
@@ -234,7 +223,14 @@ def _add_load(commands) -> None:
         "--loaded-at",
         help="load marker written to every row as column _loaded_at "
         "('YYYY-MM-DD HH:MM:SS', UTC; default: now). Incremental builds "
-        "process the rows loaded since their last build by it",
+        "process the rows loaded since their last build by it; a time "
+        "after now is refused",
+    )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="replace a table with a file that has a header but no rows "
+        "(refused by default: it would empty the table)",
     )
     parser.add_argument(
         "--mapping",

@@ -118,6 +118,8 @@ class SourceFile:
     path: Path
     kind: str
     columns: tuple[str, ...]
+    # Whether the file holds at least one row below its header.
+    has_rows: bool = True
 
     def reader(self) -> str:
         """A DuckDB table function call reading this file."""
@@ -172,6 +174,11 @@ class TablePlan:
         """The files of this table, for messages."""
         return ", ".join(str(source.path) for source in self.files)
 
+    @property
+    def is_empty(self) -> bool:
+        """Whether no file of the table holds a row (a header only)."""
+        return not any(source.has_rows for source in self.files)
+
 
 def _candidates(source_dir: Path, table: str) -> list[Path]:
     """Existing files or folders that could hold a table."""
@@ -219,13 +226,16 @@ def _table_paths(source_dir: Path, table: str) -> list[tuple[Path, str]]:
     return parts
 
 
-def _csv_header(path: Path) -> tuple[str, ...]:
-    """Column names from the header row of a CSV file."""
+def _csv_header(path: Path) -> tuple[tuple[str, ...], bool]:
+    """Column names from the header row of a CSV file, and whether a row
+    follows it (a line that is not blank)."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            header = next(csv.reader(text), None)
+            reader = csv.reader(text)
+            header = next(reader, None)
+            has_rows = any(any(value.strip() for value in row) for row in reader)
     except (OSError, UnicodeDecodeError, csv.Error, EOFError) as exc:
         raise LoadError(
             f"cannot read CSV file {path}: {exc}",
@@ -236,14 +246,23 @@ def _csv_header(path: Path) -> tuple[str, ...]:
             f"CSV file {path} has no header row",
             hint="the first line must name the columns",
         )
-    return tuple(header)
+    return tuple(header), has_rows
 
 
-def _parquet_columns(path: Path, connection: Connection) -> tuple[str, ...]:
-    """Column names of a Parquet file (reads only its footer)."""
-    query = f"describe select * from read_parquet({_quote_literal(str(path))})"
+def _parquet_columns(path: Path, connection: Connection) -> tuple[tuple[str, ...], bool]:
+    """Column names of a Parquet file and whether it holds rows (both read
+    from its footer)."""
+    literal = _quote_literal(str(path))
     try:
-        return tuple(row[0] for row in connection.execute(query).fetchall())
+        columns = tuple(
+            row[0] for row in connection.execute(
+                f"describe select * from read_parquet({literal})"
+            ).fetchall()
+        )
+        rows = connection.execute(
+            f"select coalesce(sum(num_rows), 0) from parquet_file_metadata({literal})"
+        ).fetchone()[0]
+        return columns, rows > 0
     except duckdb.Error as exc:
         raise LoadError(
             f"cannot read Parquet file {path}: {_first_line(exc)}",
@@ -258,7 +277,9 @@ def _first_line(exc: BaseException) -> str:
 
 def _inspect(path: Path, kind: str, connection: Connection) -> SourceFile:
     """Read a file's column names; LoadError if unreadable or duplicated."""
-    columns = _csv_header(path) if kind == "csv" else _parquet_columns(path, connection)
+    columns, has_rows = (
+        _csv_header(path) if kind == "csv" else _parquet_columns(path, connection)
+    )
     seen: dict[str, str] = {}
     for column in columns:
         key = _normal(column)
@@ -273,7 +294,7 @@ def _inspect(path: Path, kind: str, connection: Connection) -> SourceFile:
                 hint="column names must be unique ignoring case and blanks",
             )
         seen[key] = column
-    return SourceFile(path, kind, tuple(columns))
+    return SourceFile(path, kind, tuple(columns), has_rows)
 
 
 def _check_required(table: str, source: SourceFile) -> None:
@@ -303,6 +324,13 @@ def _output_columns(table: str, sources: list[SourceFile]) -> tuple[str, ...]:
 def plan_load(source_dir: str | os.PathLike[str]) -> list[TablePlan]:
     """Find, inspect and check the files of every raw table; writes nothing."""
     folder = Path(source_dir)
+    if folder.is_file():
+        raise LoadError(
+            f"--from takes a folder, and {folder} is a file",
+            hint="put the files of the raw tables ("
+            + ", ".join(RAW_TABLES)
+            + ") in one folder and pass that folder",
+        )
     if not folder.is_dir():
         raise LoadError(
             f"source folder {folder} does not exist",
@@ -432,7 +460,7 @@ def _load_duckdb(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]
                 )
                 seconds = time.monotonic() - started
                 options.progress(
-                    f"loaded {options.raw_schema}.{plan.table}: "
+                    f"staged {options.raw_schema}.{plan.table}: "
                     f"{rows[plan.table]:,} rows ({seconds:.1f}s)"
                 )
             connection.execute("commit")
@@ -592,7 +620,7 @@ def _load_postgres(plans: list[TablePlan], options: LoadOptions) -> dict[str, in
                     rows[plan.table] = cursor.rowcount
                     csv_path.unlink()
                     options.progress(
-                        f"loaded {options.raw_schema}.{plan.table}: "
+                        f"staged {options.raw_schema}.{plan.table}: "
                         f"{rows[plan.table]:,} rows "
                         f"({time.monotonic() - started:.1f}s)"
                     )
@@ -675,7 +703,7 @@ def _load_spark(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]:
                     )
                     staged.append((plan, loading))
                 options.progress(
-                    f"loaded {database}.{plan.table}: {rows[plan.table]:,} rows "
+                    f"staged {database}.{plan.table}: {rows[plan.table]:,} rows "
                     f"({time.monotonic() - started:.1f}s)"
                 )
             current = None
@@ -713,6 +741,15 @@ def _marker_text(loaded_at: str | None) -> str:
             ) from None
         if moment.tzinfo is not None:
             moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        if moment > now:
+            raise LoadError(
+                f"--loaded-at {loaded_at!r} is in the future (now is "
+                f"{now:%Y-%m-%d %H:%M:%S} UTC)",
+                hint="a load marker after the next load's would hide that load "
+                "from incremental builds; give the time the rows arrived, in "
+                "UTC, or leave it out for now",
+            )
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -724,6 +761,31 @@ _TARGET_LOADERS = {
 }
 
 
+def describe_target(target: str, duckdb_path: str | os.PathLike[str] | None) -> str:
+    """The warehouse a target writes to, for messages."""
+    if target == "postgres":
+        settings = engines.postgres_settings()
+        return (
+            f"PostgreSQL {settings['host']}:{settings['port']}/{settings['dbname']}"
+        )
+    if target == "spark":
+        return f"the Spark warehouse in {engines.spark_dir()}"
+    return str(resolve_duckdb_path(duckdb_path))
+
+
+def _refuse_empty(plans: list[TablePlan]) -> None:
+    """LoadError when a table to replace has no row (a header-only file)."""
+    empty = [plan for plan in plans if plan.is_empty]
+    if empty:
+        described = "; ".join(f"{plan.table} ({plan.describe()})" for plan in empty)
+        raise LoadError(
+            f"no rows below the header for table(s) {described}: replacing "
+            "would empty them",
+            hint="check the export; pass --allow-empty if the tables are "
+            "meant to be empty",
+        )
+
+
 def load(
     source_dir: str | os.PathLike[str],
     target: str = "duckdb",
@@ -732,6 +794,7 @@ def load(
     duckdb_path: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     loaded_at: str | None = None,
+    allow_empty: bool = False,
 ) -> dict[str, int]:
     """Load the six raw tables of source_dir; return rows written per table.
 
@@ -740,7 +803,11 @@ def load(
     tables, 'append' inserts by column name into existing ones. Raises
     LoadError (EngineError when the engine cannot be reached), and writes
     nothing, on any problem. loaded_at ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC)
-    is the load marker written to every row; by default the time of the load.
+    is the load marker written to every row; by default the time of the load,
+    never a later one. A table without rows (a header-only file) is refused
+    in mode 'replace' unless allow_empty (in mode 'append' it adds nothing).
+    Nothing is reported as loaded before the transaction commits: the
+    progress lines say "staged" until the closing "committed".
     """
     if target not in _TARGET_LOADERS:
         known = ", ".join(_TARGET_LOADERS)
@@ -762,10 +829,15 @@ def load(
     started = time.monotonic()
     marker = _marker_text(loaded_at)
     plans = [_with_marker(plan, marker) for plan in plan_load(source_dir)]
+    if mode == "replace" and not allow_empty:
+        _refuse_empty(plans)
     files = sum(len(plan.files) for plan in plans)
     report(f"checked {files} files in {source_dir} ({time.monotonic() - started:.1f}s)")
     options = LoadOptions(raw_schema, mode, resolve_duckdb_path(duckdb_path), report)
-    report(f"writing {len(plans)} tables into {options.duckdb_path} ({mode})")
+    report(
+        f"writing {len(plans)} tables into {describe_target(target, duckdb_path)} "
+        f"({mode})"
+    )
     rows = _TARGET_LOADERS[target](plans, options)
     report(f"committed {sum(rows.values()):,} rows ({time.monotonic() - started:.1f}s)")
     return rows
