@@ -40,7 +40,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}'
-	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests analyses
+	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests
 
 test: $(STAMP) lint
 	$(BIN)/pytest

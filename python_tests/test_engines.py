@@ -230,16 +230,22 @@ def run_id() -> str:
 
 
 @pytest.fixture(scope="module")
-def duckdb_marts(
+def duckdb_warehouse(
     raw_dir: Path, project: Path, tmp_path_factory: pytest.TempPathFactory,
     engine_env: None,
-) -> dict[str, list[dict[str, Any]]]:
+) -> Path:
+    """The DuckDB build of the data set: the file (schemas raw, analytics)."""
     root = Path(tmp_path_factory.mktemp("engines_duckdb"))
     path = root / "warehouse.duckdb"
     os.environ["LEAD_SCORING_DUCKDB_PATH"] = str(path)
     load(raw_dir, duckdb_path=path)
     run_dbt(root, "duckdb", "analytics", "raw", project)
-    with duckdb.connect(str(path)) as connection:
+    return path
+
+
+@pytest.fixture(scope="module")
+def duckdb_marts(duckdb_warehouse: Path) -> dict[str, list[dict[str, Any]]]:
+    with duckdb.connect(str(duckdb_warehouse)) as connection:
         marts = {
             mart: fetch_dicts(connection.execute(f"select * from analytics.{mart}"))
             for mart in MART_KEYS
@@ -586,3 +592,92 @@ def test_the_adversarial_rules_are_exercised(
                     "adv_bounce_exact_cap", "o'reilly \\ 100% -- ünïcødé"):
         assert fired.get(rule_id, 0) > 0, rule_id
     assert "x') or ('1'='1" not in fired
+
+
+def test_the_tools_read_postgres_as_they_read_duckdb(
+    duckdb_warehouse: Path,
+    postgres_marts: dict[str, list[dict[str, Any]]],
+    project: Path,
+    run_id: str,
+) -> None:
+    """summary, report and calibrate reach the PostgreSQL build through the
+    profile's connection settings, name it, and read there what they read
+    from the DuckDB build of the same rows."""
+    from lead_scoring import calibrate as cal
+    from lead_scoring.report import read_marts
+    from lead_scoring.summary import summary
+    from lead_scoring.warehouse import open_reader
+
+    where = "PostgreSQL {host}:{port}/{dbname}".format(**engines.postgres_settings())
+    text = summary(target="postgres", schema=run_id, raw_schema=run_id + "_raw")
+    assert text.startswith(f"warehouse {where}\n")
+    duck_text = summary(duckdb_warehouse, target="duckdb")
+    assert duck_text.startswith(f"warehouse {duckdb_warehouse}\n")
+
+    def counted(report: str) -> dict[str, str]:
+        """Row counts of the marts and raw tables, and the rejections."""
+        lines = [line.split() for line in report.splitlines()]
+        return {
+            " ".join(words[:-1]): words[-1] for words in lines
+            if len(words) >= 2 and (
+                words[0] in MART_KEYS or words[0] in RAW_TABLES or "/" in words
+            )
+        }
+
+    assert counted(text) == counted(duck_text)
+    assert len(counted(text)) > len(MART_KEYS) + len(RAW_TABLES)
+
+    on_pg = read_marts("postgres", schema=run_id)
+    on_duck = read_marts("duckdb", duckdb_path=duckdb_warehouse)
+    assert on_pg.source == f"{where} (schema {run_id})"
+    assert on_pg.funnel == on_duck.funnel and on_pg.funnel["leads"] > 300
+    assert on_pg.cohorts == on_duck.cohorts
+    assert on_pg.mql_events == on_duck.mql_events
+    assert on_pg.touched_within_5_minutes == on_duck.touched_within_5_minutes
+    for field in ("scores_sql", "scores_not_sql", "speed_to_lead_minutes"):
+        left, right = sorted(getattr(on_pg, field)), sorted(getattr(on_duck, field))
+        assert len(left) == len(right) and all(map(same, left, right)), field
+    assert len(on_pg.calibration) == len(on_duck.calibration)
+    for left, right in zip(on_pg.calibration, on_duck.calibration):
+        assert all(same(normal(left[key]), normal(right[key])) for key in left), left
+
+    rules = cal.read_rules(project / "seeds" / "scoring_rules.csv")
+    with open_reader("postgres") as reader:
+        pg_data = cal.read_warehouse(cal.warehouse_query(reader), run_id, rules, "sql")
+    duck_data = cal.read_warehouse(
+        cal.duckdb_query(duckdb_warehouse), "analytics", rules, "sql"
+    )
+    assert list(pg_data.lead_ids) == list(duck_data.lead_ids)
+    assert same(pg_data.as_of, duck_data.as_of)
+    for field in ("created", "converted"):
+        left, right = getattr(pg_data, field), getattr(duck_data, field)
+        assert all(map(same, left.tolist(), right.tolist())), field
+
+    def firings(data: Any) -> list[tuple]:
+        """(lead, rule, time) of every firing; attribute firings have no time."""
+        return sorted(
+            (lead, rule, None if math.isnan(time) else time)
+            for lead, rule, time in zip(data.fire_lead.tolist(),
+                                        data.fire_rule.tolist(),
+                                        data.fire_time.tolist())
+        )
+
+    assert firings(pg_data) == firings(duck_data) and firings(pg_data)
+    assert same(pg_data.mql_events_per_month, duck_data.mql_events_per_month)
+
+
+def test_a_missing_postgres_database_is_named_with_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    postgres_connection().close()
+    monkeypatch.setenv("LEAD_SCORING_PG_DATABASE", "no_such_database_here")
+    assert main(["summary", "--target", "postgres"]) == 2
+    error = capsys.readouterr().err
+    assert "cannot connect to PostgreSQL" in error and "no_such_database_here" in error
+    assert "hint: create it (`createdb no_such_database_here`)" in error
+
+
+def test_spark_is_refused_by_the_readers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "--target", "spark"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: this command reads DuckDB or PostgreSQL")

@@ -29,7 +29,7 @@ from lead_scoring.contract import RAW_TABLES
 from lead_scoring.load import load
 from test_engines import (  # noqa: F401 (fixtures shared with test_engines)
     MART_KEYS, RAW, assert_same_marts, assert_same_raw, duckdb_marts,
-    engine_env, project, raw_dir, run_dbt, run_id, unavailable,
+    duckdb_warehouse, engine_env, project, raw_dir, run_dbt, run_id, unavailable,
 )
 
 pytestmark = pytest.mark.slow

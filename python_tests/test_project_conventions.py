@@ -335,7 +335,7 @@ def project_vars() -> tuple[dict[str, Any], list[str]]:
 
 def used_vars() -> set[str]:
     names = set()
-    for folder in ("models", "macros", "tests", "analyses"):
+    for folder in ("models", "macros", "tests"):
         for path in (PROJECT_DIR / folder).rglob("*.sql"):
             names |= set(re.findall(r"\bvar\(\s*['\"](\w+)['\"]", path.read_text()))
     names |= set(re.findall(
@@ -367,7 +367,7 @@ def test_every_var_is_explained(project: Project) -> None:
             rf"var\(\s*['\"]{name}['\"]\s*,",
             "\n".join(
                 path.read_text()
-                for folder in ("models", "macros", "tests", "analyses")
+                for folder in ("models", "macros", "tests")
                 for path in (PROJECT_DIR / folder).rglob("*.sql")
             ) + (PROJECT_DIR / "dbt_project.yml").read_text(),
         )

@@ -85,7 +85,9 @@ def report(generated, tmp_path_factory) -> dict[str, Any]:
 def test_command_reports_progress_and_writes_one_file(report):
     assert f"wrote {report['path']}" in report["stdout"]
     lines = report["stderr"].splitlines()
-    assert lines[0] == "report: reading the marts (duckdb)"
+    assert lines[0] == (
+        f"report: read the marts of {report['warehouse'].path} (schema analytics)"
+    )
     assert [line.split(":")[1].strip() for line in lines if ": chart " in line] == [
         f"chart {chart}" for chart in CHARTS
     ]
@@ -292,10 +294,9 @@ def test_missing_warehouse_says_what_to_do(tmp_path):
     )
     assert status == 2
     assert err.splitlines() == [
-        "report: reading the marts (duckdb)",
         f"error: no DuckDB warehouse at {tmp_path / 'none.duckdb'}",
-        "hint: run `lead-scoring load --from DIR` and `DBT_PROFILES_DIR=. "
-        ".venv/bin/dbt build` first, or pass --duckdb-path",
+        "hint: run `lead-scoring load --from DIR` and `dbt build` first, pass "
+        "--duckdb-path, or --target postgres for a PostgreSQL build",
     ]
     assert "Traceback" not in err
     assert not (tmp_path / "r.html").exists()

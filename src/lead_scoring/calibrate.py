@@ -54,7 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lead_scoring.errors import CalibrationError
+from lead_scoring.errors import CalibrationError, WarehouseError
+from lead_scoring.warehouse import Reader
 
 DAY_SECONDS = 86_400.0
 MONTH_DAYS = 30.4375
@@ -239,30 +240,24 @@ class WarehouseData:
 Query = Callable[[str], dict[str, np.ndarray]]
 
 
-def duckdb_query(path: str | Path) -> Query:
-    """A query function over a DuckDB file (opened read-only)."""
-    import duckdb
+def duckdb_query(path: str | Path | None) -> Query:
+    """A query function over a DuckDB warehouse file (read-only)."""
+    from lead_scoring.warehouse import open_reader
 
-    from lead_scoring.load import connect_read_only, resolve_duckdb_path
+    return warehouse_query(open_reader("duckdb", path))
 
-    where = resolve_duckdb_path(path)
-    if not where.is_file():
-        raise CalibrationError(
-            f"no DuckDB warehouse at {where}",
-            "build it first (lead-scoring load ..., then dbt build), or pass "
-            "--duckdb-path",
-        )
-    connection = connect_read_only(where)
 
+def warehouse_query(reader: Reader) -> Query:
+    """A query function over a warehouse reader (lead_scoring.warehouse):
+    DuckDB or PostgreSQL, read-only."""
     def run(sql: str) -> dict[str, np.ndarray]:
         try:
-            return connection.execute(sql).fetchnumpy()
-        except duckdb.CatalogException as exc:
+            return reader.columns(sql)
+        except WarehouseError as exc:
             raise CalibrationError(
-                f"the warehouse at {where} lacks a mart calibration reads: "
-                f"{str(exc).splitlines()[0]}",
-                "run dbt build first (calibrate reads dim_leads, "
-                "fct_score_ledger, fct_lifecycle_transitions and fct_mql_events)",
+                f"{exc} (calibrate reads dim_leads, fct_score_ledger, "
+                "fct_lifecycle_transitions and fct_mql_events)",
+                exc.hint,
             ) from None
 
     return run

@@ -92,7 +92,55 @@ def _run_summary(args: argparse.Namespace) -> int:
     """`summary`: print the warehouse report."""
     from lead_scoring.summary import summary
 
-    print(summary(args.duckdb_path, schema=args.schema, raw_schema=args.raw_schema))
+    print(summary(
+        args.duckdb_path, schema=args.schema, raw_schema=args.raw_schema,
+        target=args.target,
+    ))
+    return 0
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    """`explain`: why a lead has its score, from the marts."""
+    from lead_scoring.explain import explain, render_text
+
+    explanation = explain(
+        args.lead_id, target=args.target, duckdb_path=args.duckdb_path,
+        schema=args.schema, as_of=args.as_of,
+    )
+    if args.format == "json":
+        print(explanation.to_json())
+    else:
+        print(render_text(explanation), end="")
+    return 0
+
+
+def _run_preview(args: argparse.Namespace) -> int:
+    """`preview`: what a proposed rule file changes, built beside the live marts."""
+    import json
+
+    from lead_scoring.preview import preview
+
+    try:
+        variables = json.loads(args.vars) if args.vars else {}
+    except ValueError as exc:
+        from lead_scoring.errors import LeadScoringError
+
+        raise LeadScoringError(
+            f"--vars is not JSON: {exc}", hint='e.g. --vars \'{"mql_score_threshold": 60}\''
+        ) from None
+    result = preview(
+        args.rules, target=args.target, duckdb_path=args.duckdb_path,
+        schema=args.schema, raw_schema=args.raw_schema,
+        project_dir=args.project_dir, variables=variables, keep=args.keep,
+        progress=_progress,
+    )
+    text = result.markdown()
+    print(text, end="")
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).write_text(text)
+        _progress(f"preview: wrote {args.out}")
     return 0
 
 
@@ -116,6 +164,7 @@ def _run_calibrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from lead_scoring import calibrate
+    from lead_scoring.warehouse import open_reader
 
     project = Path(args.project_dir)
     rules_path = Path(args.rules) if args.rules else project / "seeds" / "scoring_rules.csv"
@@ -133,8 +182,10 @@ def _run_calibrate(args: argparse.Namespace) -> int:
         mql_min_fit_score=args.min_fit,
         sales_capacity_mqls_per_month=args.capacity,
     )
-    query = calibrate.duckdb_query(args.duckdb_path)
-    result = calibrate.calibrate(query, args.schema, rules, settings, _progress)
+    with open_reader(args.target, args.duckdb_path) as reader:
+        _progress(f"calibrate: reading {reader.description} (schema {args.schema})")
+        query = calibrate.warehouse_query(reader)
+        result = calibrate.calibrate(query, args.schema, rules, settings, _progress)
     seed_path, report_path = calibrate.write_outputs(result, args.out, rules_path)
     for line in calibrate.summary_lines(result):
         print(line)
@@ -243,15 +294,77 @@ def _add_load(commands) -> None:
     parser.set_defaults(handler=_run_load)
 
 
+def _add_warehouse(parser: argparse.ArgumentParser) -> None:
+    """--target, --duckdb-path and --schema of the commands that read a
+    built warehouse."""
+    parser.add_argument(
+        "--target",
+        default=default_target(),
+        help="warehouse to read: duckdb or postgres (default $LEAD_SCORING_TARGET "
+        "or duckdb; connection from the same variables as profiles.yml)",
+    )
+    parser.add_argument("--duckdb-path", help="DuckDB file (as for load)")
+    parser.add_argument("--schema", default="analytics", help="modelled schema")
+
+
 def _add_summary(commands) -> None:
     """Arguments of `summary`."""
     parser = commands.add_parser(
         "summary", help="row counts and rejections of a built DuckDB warehouse"
     )
-    parser.add_argument("--duckdb-path", help="DuckDB file (as for load)")
-    parser.add_argument("--schema", default="analytics", help="modelled schema")
+    _add_warehouse(parser)
     parser.add_argument("--raw-schema", default="raw", help="raw schema")
     parser.set_defaults(handler=_run_summary)
+
+
+def _add_explain(commands) -> None:
+    """Arguments of `explain`."""
+    parser = commands.add_parser(
+        "explain",
+        help="why a lead has its score: rules, firings, totals, MQL events",
+        description="Read the marts of a built warehouse and print the lead's "
+        "attributes, every rule that fired for it with its capped, decayed "
+        "points at as_of and the firings behind them, the category totals and "
+        "lead score (as dim_leads has them), and its MQL events.",
+    )
+    parser.add_argument("lead_id", help="the lead (dim_leads.lead_id)")
+    parser.add_argument(
+        "--as-of",
+        help="explain at this time instead of the build's as_of (not earlier: "
+        "the firings decay further, nothing after the build is known)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    _add_warehouse(parser)
+    parser.set_defaults(handler=_run_explain)
+
+
+def _add_preview(commands) -> None:
+    """Arguments of `preview`."""
+    parser = commands.add_parser(
+        "preview",
+        help="build a proposed rule file beside the live marts and show what "
+        "changes (the live warehouse is only read)",
+        description="Build the proposed rule file into a scratch warehouse from "
+        "the live raw rows at the live marts' as_of, and print what would "
+        "change: MQL events per month, leads changing lifecycle stage or grade, "
+        "score AUC and lift, and the rules whose points change for the most "
+        "leads. --out writes the same Markdown for a pull request.",
+    )
+    parser.add_argument("--rules", required=True, help="the proposed scoring_rules.csv")
+    parser.add_argument("--out", help="also write the Markdown to this file")
+    _add_warehouse(parser)
+    parser.add_argument("--raw-schema", default="raw", help="raw schema")
+    parser.add_argument(
+        "--project-dir", default=".", help="dbt project (default .)"
+    )
+    parser.add_argument(
+        "--vars", help="dbt vars the live build used besides as_of, as JSON"
+    )
+    parser.add_argument(
+        "--keep", action="store_true",
+        help="PostgreSQL: keep the <schema>_preview schemas for a closer look",
+    )
+    parser.set_defaults(handler=_run_preview)
 
 
 def _add_report(commands) -> None:
@@ -266,9 +379,7 @@ def _add_report(commands) -> None:
         "no server and no internet.",
     )
     parser.add_argument("--out", required=True, help="HTML file to write")
-    parser.add_argument("--target", default="duckdb", help="warehouse (duckdb)")
-    parser.add_argument("--duckdb-path", help="DuckDB file (as for load)")
-    parser.add_argument("--schema", default="analytics", help="modelled schema")
+    _add_warehouse(parser)
     parser.set_defaults(handler=_run_report)
 
 
@@ -282,8 +393,7 @@ def _add_calibrate(commands) -> None:
         "firings of a built warehouse, check it on held-out leads and write a "
         "proposed scoring_rules.csv and a report into --out.",
     )
-    parser.add_argument("--duckdb-path", help="DuckDB file (as for load)")
-    parser.add_argument("--schema", default="analytics", help="modelled schema")
+    _add_warehouse(parser)
     parser.add_argument(
         "--project-dir", default=".", help="dbt project (vars and seeds/) (default .)"
     )
@@ -401,6 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(commands)
     _add_load(commands)
     _add_summary(commands)
+    _add_explain(commands)
+    _add_preview(commands)
     _add_calibrate(commands)
     _add_bench(commands)
     _add_report(commands)

@@ -76,10 +76,20 @@ def postgres_connect():
     except psycopg2.Error as exc:
         where = f"{settings['user']}@{settings['host']}:{settings['port']}/{settings['dbname']}"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "does not exist" in first and "database" in first:
+            hint = (
+                f"create it (`createdb {settings['dbname']}`) or point "
+                "LEAD_SCORING_PG_DATABASE at the database dbt builds in"
+            )
+        elif "authentication" in first or "password" in first:
+            hint = "set LEAD_SCORING_PG_USER and LEAD_SCORING_PG_PASSWORD"
+        else:
+            hint = (
+                "start the server or set LEAD_SCORING_PG_HOST, _PORT, _USER, "
+                "_PASSWORD and _DATABASE"
+            )
         raise EngineError(
-            f"cannot connect to PostgreSQL {where}: {first}",
-            hint="start the server or set LEAD_SCORING_PG_HOST, _PORT, _USER, "
-            "_PASSWORD and _DATABASE",
+            f"cannot connect to PostgreSQL {where}: {first}", hint=hint
         ) from exc
 
 

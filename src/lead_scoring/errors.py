@@ -19,8 +19,9 @@ class LoadError(LeadScoringError):
     """A raw folder that cannot be loaded; nothing was written."""
 
 
-class SummaryError(LeadScoringError):
-    """A warehouse that cannot be summarised."""
+class WarehouseError(LeadScoringError):
+    """A built warehouse that cannot be opened or read (summary, report,
+    calibrate)."""
 
 
 class ReportError(LeadScoringError):

@@ -20,9 +20,8 @@ file opens in a browser with no server and no internet. Every figure is also
 embedded as plain JSON (`<script type="application/json"
 class="figure-data">`), which is what the page draws and what tests read.
 
-Reading the warehouse is one function per engine in `_READERS`, each
-returning a `ReportData`; only DuckDB is implemented. The queries are plain
-SQL over the marts, so another engine needs only its own connection.
+The marts are read with plain SQL through lead_scoring.warehouse, so the
+same queries run on DuckDB and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -37,11 +36,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 
 from lead_scoring.errors import ReportError
-from lead_scoring.load import connect_read_only, quote_identifier, resolve_duckdb_path
+from lead_scoring.load import quote_identifier
+from lead_scoring.warehouse import open_reader
 
 __all__ = ["ReportData", "ReportError", "build_charts", "read_marts",
            "render_html", "write_report"]
@@ -78,10 +77,6 @@ _TICKS_MINUTES: tuple[tuple[float, str], ...] = (
     (10080, "1 week"),
     (43200, "30 days"),
     (525600, "1 year"),
-)
-_HELP_BUILD = (
-    "run `lead-scoring load --from DIR` and "
-    "`DBT_PROFILES_DIR=. .venv/bin/dbt build` first, or pass --duckdb-path"
 )
 
 
@@ -181,65 +176,25 @@ def _report_data(
     )
 
 
-def _read_duckdb(duckdb_path: str | os.PathLike[str] | None, schema: str) -> ReportData:
-    """Read the marts from a DuckDB warehouse file (opened read-only)."""
-    path = resolve_duckdb_path(duckdb_path)
-    if not Path(path).is_file():
-        raise ReportError(f"no DuckDB warehouse at {path}", hint=_HELP_BUILD)
-    try:
-        connection = connect_read_only(path)
-    except duckdb.Error as exc:
-        raise ReportError(
-            f"cannot open {path} read-only: {str(exc).strip().splitlines()[0]}",
-            hint="wait for the process writing it (dbt, a load) to finish",
-        ) from exc
-    try:
-        present = {
-            row[0]
-            for row in connection.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = ?",
-                [schema],
-            ).fetchall()
-        }
-        missing = [name for name in MARTS if name not in present]
-        if missing:
-            raise ReportError(
-                f"the marts are not built in schema {schema!r} of {path}: "
-                f"missing {', '.join(missing)}",
-                hint="run dbt build first (`DBT_PROFILES_DIR=. .venv/bin/dbt "
-                "build`), or pass the --schema it was built in",
-            )
-        rows = {
-            name: connection.execute(sql).fetchall()
-            for name, sql in _queries(schema).items()
-        }
-    except duckdb.Error as exc:
-        raise ReportError(
-            f"cannot read the marts in {path}: {str(exc).strip().splitlines()[0]}",
-            hint="rebuild them with dbt build; their columns may be out of date",
-        ) from exc
-    finally:
-        connection.close()
-    return _report_data(f"{path} (schema {schema})", rows)
-
-
-_READERS: dict[str, Callable[..., ReportData]] = {"duckdb": _read_duckdb}
-
-
 def read_marts(
-    target: str = "duckdb",
+    target: str | None = None,
     duckdb_path: str | os.PathLike[str] | None = None,
     schema: str = "analytics",
 ) -> ReportData:
-    """Read what the report shows from the marts of a built warehouse."""
-    reader = _READERS.get(target)
-    if reader is None:
-        raise ReportError(
-            f"the report cannot read target {target!r} yet",
-            hint=f"use one of: {', '.join(_READERS)}",
-        )
-    return reader(duckdb_path, schema)
+    """Read what the report shows from the marts of a built warehouse (DuckDB
+    or PostgreSQL, lead_scoring.warehouse; default $LEAD_SCORING_TARGET)."""
+    with open_reader(target, duckdb_path) as reader:
+        present = reader.relations(schema)
+        missing = [name for name in MARTS if name not in present]
+        if missing:
+            raise ReportError(
+                f"the marts are not built in schema {schema!r} of "
+                f"{reader.description}: missing {', '.join(missing)}",
+                hint="run dbt build first (`DBT_PROFILES_DIR=. .venv/bin/dbt "
+                "build`), or pass the --schema it was built in",
+            )
+        rows = {name: reader.rows(sql) for name, sql in _queries(schema).items()}
+        return _report_data(f"{reader.description} (schema {schema})", rows)
 
 
 # ---------------------------------------------------------------------- figures
@@ -851,7 +806,7 @@ def write_report(
     out: str | os.PathLike[str],
     duckdb_path: str | os.PathLike[str] | None = None,
     schema: str = "analytics",
-    target: str = "duckdb",
+    target: str | None = None,
     progress: Progress | None = None,
 ) -> Path:
     """Read the marts and write the HTML report to `out`; return its path."""
@@ -862,8 +817,8 @@ def write_report(
             f"{out_path} is a folder", hint="pass a file name, e.g. --out report.html"
         )
     _plotly()
-    report(f"report: reading the marts ({target})")
     data = read_marts(target, duckdb_path=duckdb_path, schema=schema)
+    report(f"report: read the marts of {data.source}")
     if not data.funnel["leads"]:
         raise ReportError(
             f"the marts in {data.source} hold no leads",

@@ -1,20 +1,18 @@
-"""A short text report of a built DuckDB warehouse.
+"""A short text report of a built warehouse (DuckDB or PostgreSQL).
 
 It shows the row counts of the raw tables, of every relation in the modelled
 schema grouped by layer (by name prefix), and the rejected raw rows by source
-table and reason from `fct_rejected_rows`. The database is opened read-only.
+table and reason from `fct_rejected_rows`. The warehouse is read through
+lead_scoring.warehouse (read-only), and named in the first line.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
-import duckdb
 
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.errors import SummaryError
-from lead_scoring.load import quote_identifier, resolve_duckdb_path
+from lead_scoring.load import quote_identifier
+from lead_scoring.warehouse import Reader, WarehouseError, open_reader
 
 # (layer title, name prefixes), in report order; unmatched names go to "other".
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -26,8 +24,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 REJECTED_ROWS = "fct_rejected_rows"
 _WIDTH = 50
-
-Connection = duckdb.DuckDBPyConnection
 
 
 def layer_of(name: str) -> str:
@@ -44,26 +40,21 @@ def _line(label: str, value: int | str, indent: int = 2) -> str:
     return f"{' ' * indent}{label:<{_WIDTH - indent}} {text:>12}"
 
 
-def _relations(connection: Connection, schema: str) -> list[str]:
+def _relations(connection: Reader, schema: str) -> list[str]:
     """Names of the tables and views of a schema, sorted."""
-    rows = connection.execute(
-        "select table_name from information_schema.tables "
-        "where table_schema = ? order by table_name",
-        [schema],
-    ).fetchall()
-    return [row[0] for row in rows]
+    return sorted(connection.relations(schema))
 
 
-def _count(connection: Connection, schema: str, name: str) -> int | str:
+def _count(connection: Reader, schema: str, name: str) -> int | str:
     """Rows of a relation, or the first line of the error counting them."""
     relation = f"{quote_identifier(schema)}.{quote_identifier(name)}"
     try:
-        return int(connection.execute(f"select count(*) from {relation}").fetchone()[0])
-    except duckdb.Error as exc:
-        return "error: " + str(exc).strip().splitlines()[0][:60]
+        return int(connection.rows(f"select count(*) from {relation}")[0][0])
+    except WarehouseError as exc:
+        return "error: " + str(exc).split(": ", 1)[-1][:60]
 
 
-def _raw_section(connection: Connection, raw_schema: str) -> list[str]:
+def _raw_section(connection: Reader, raw_schema: str) -> list[str]:
     """Row counts of the raw tables (contract tables first)."""
     present = _relations(connection, raw_schema)
     lines = [f"raw tables (schema {raw_schema})"]
@@ -84,10 +75,10 @@ def _schema_section(
     """Row counts of a schema's relations grouped by layer."""
     lines = [f"relations (schema {schema})"]
     if not names:
-        schemas = connection.execute(
+        schemas = connection.rows(
             "select distinct table_schema from information_schema.tables "
             "order by 1"
-        ).fetchall()
+        )
         present = ", ".join(row[0] for row in schemas) or "none"
         lines.append(f"  none (schemas with relations: {present})")
         return lines
@@ -101,17 +92,17 @@ def _schema_section(
     return lines
 
 
-def _rejections_section(connection: Connection, schema: str) -> list[str]:
+def _rejections_section(connection: Reader, schema: str) -> list[str]:
     """Rejected raw rows by source table and reason."""
     relation = f"{quote_identifier(schema)}.{quote_identifier(REJECTED_ROWS)}"
     lines = [f"rejected rows ({schema}.{REJECTED_ROWS})"]
     try:
-        rows = connection.execute(
+        rows = connection.rows(
             f"select source_table, rejection_reason, count(*) from {relation} "
-            "group by all order by 1, 2"
-        ).fetchall()
-    except duckdb.Error as exc:
-        lines.append("  error: " + str(exc).strip().splitlines()[0])
+            "group by source_table, rejection_reason order by 1, 2"
+        )
+    except WarehouseError as exc:
+        lines.append(f"  error: {exc}")
         return lines
     for source_table, reason, count in rows:
         lines.append(_line(f"{source_table} / {reason}", int(count)))
@@ -123,26 +114,23 @@ def summary(
     duckdb_path: str | os.PathLike[str] | None = None,
     schema: str = "analytics",
     raw_schema: str = "raw",
+    target: str | None = None,
 ) -> str:
-    """The report as text (see the module docstring)."""
-    path = resolve_duckdb_path(duckdb_path)
-    if not Path(path).is_file():
-        raise SummaryError(
-            f"no DuckDB warehouse at {path}",
-            hint="run `lead-scoring load --from DIR` and `dbt build` first, "
-            "or pass --duckdb-path",
-        )
-    try:
-        connection = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise SummaryError(
-            f"cannot open {path} read-only: {str(exc).strip().splitlines()[0]}",
-            hint="wait for the process writing it (dbt, a load) to finish",
-        ) from exc
-    try:
+    """The report as text (see the module docstring); target as for dbt
+    (default $LEAD_SCORING_TARGET, else duckdb)."""
+    with open_reader(target, duckdb_path) as connection:
         names = _relations(connection, schema)
+        header = [f"warehouse {connection.description}"]
+        if "dim_leads" in names:
+            try:
+                as_of = connection.rows(
+                    f"select max(scores_as_of) from {quote_identifier(schema)}.dim_leads"
+                )[0][0]
+                header.append(f"marts as of {as_of or 'unknown (dim_leads is empty)'}")
+            except WarehouseError as exc:
+                header.append(f"marts as of unknown ({exc})")
         sections = [
-            [f"warehouse {path}"],
+            header,
             _raw_section(connection, raw_schema),
             _schema_section(connection, schema, names),
         ]
@@ -154,6 +142,4 @@ def summary(
             )
         if REJECTED_ROWS in names:
             sections.append(_rejections_section(connection, schema))
-    finally:
-        connection.close()
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
