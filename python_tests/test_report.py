@@ -26,7 +26,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from conftest import PROJECT_DIR
+from conftest import GENERATED_AS_OF, PROJECT_DIR
 from lead_scoring.cli import main
 
 STAGES = ("leads", "mqls", "sqls", "opportunities", "customers")
@@ -97,6 +97,13 @@ def test_command_reports_progress_and_writes_one_file(report):
     for chart, figure in report["figures"].items():
         assert figure["layout"]["title"]["text"], chart
         assert figure["data"], chart
+
+
+def test_header_states_the_as_of_of_the_scores(report):
+    assert (
+        f"<p>Scores as of {GENERATED_AS_OF}: marts of {report['warehouse'].path} "
+        "(schema analytics)" in report["page"]
+    )
 
 
 def test_page_is_self_contained(report):

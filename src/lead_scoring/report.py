@@ -88,6 +88,7 @@ class ReportData:
     """Everything the charts show, read from the marts."""
 
     source: str
+    as_of: str
     funnel: dict[str, int]
     cohorts: list[dict[str, Any]]
     calibration: list[dict[str, Any]]
@@ -129,6 +130,7 @@ def _queries(schema: str) -> dict[str, str]:
             "select speed_to_lead_minutes, is_touched_within_5_minutes "
             f"from {mart('fct_mql_events')}"
         ),
+        "as_of": f"select max(scores_as_of) from {mart('dim_leads')}",
     }
 
 
@@ -161,8 +163,10 @@ def _report_data(
     )
     calibration = [dict(zip(calibration_columns, row)) for row in rows["calibration"]]
     speeds = [float(value) for value, _ in rows["speed"] if value is not None]
+    as_of = rows["as_of"][0][0] if rows["as_of"] else None
     return ReportData(
         source=source,
+        as_of=str(as_of)[:19] if as_of is not None else "unknown",
         funnel=funnel,
         cohorts=cohorts,
         calibration=calibration,
@@ -785,7 +789,8 @@ def render_html(data: ReportData, charts: Sequence[Chart]) -> str:
 <body>
 <header>
 <h1>Lead funnel report</h1>
-<p>Marts of {html.escape(data.source)}, read {made_at}.</p>
+<p>Scores as of {html.escape(data.as_of)}: marts of {html.escape(data.source)},
+read {made_at}.</p>
 </header>
 <main>
 <div class="kpis">

@@ -246,10 +246,33 @@ flagged as (
     'copy_rank', 'erased_content_hash', 'erased_copy_number',
 ] %}
 
+shared_groups as (
+    -- The copy groups holding more than one kept row. Most activities
+    -- arrive once, so only these few rows need ranking.
+    select copy_group_key
+    from flagged
+    where not is_erased
+    group by copy_group_key
+    having count(*) > 1
+),
+
 ranked as (
-    -- A kept row's rank among its copies. (Erased rows are numbered apart:
-    -- in one window with the others they would form one partition of
-    -- every kept row, which one thread must sort.)
+    -- A kept row's rank among its copies: 1 for a row alone in its group,
+    -- else by content_order. (Erased rows are numbered apart: in one
+    -- window with the others they would form one partition of every kept
+    -- row, which one thread must sort.)
+    select
+        *,
+        1 as copy_rank,
+        cast(null as {{ dbt.type_string() }}) as erased_content_hash,
+        cast(null as integer) as erased_copy_number
+    from flagged
+    where
+        not is_erased
+        and copy_group_key not in (
+            select shared_groups.copy_group_key from shared_groups
+        )
+    union all
     select
         *,
         cast(row_number() over (
@@ -261,7 +284,11 @@ ranked as (
         cast(null as {{ dbt.type_string() }}) as erased_content_hash,
         cast(null as integer) as erased_copy_number
     from flagged
-    where not is_erased
+    where
+        not is_erased
+        and copy_group_key in (
+            select shared_groups.copy_group_key from shared_groups
+        )
 ),
 
 hashed_erased as (
