@@ -681,3 +681,51 @@ def test_spark_is_refused_by_the_readers(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["summary", "--target", "spark"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("error: this command reads DuckDB or PostgreSQL")
+
+
+def test_preview_on_postgres_equals_preview_on_duckdb(
+    duckdb_warehouse: Path,
+    postgres_marts: dict[str, list[dict[str, Any]]],
+    project: Path,
+    run_id: str,
+    tmp_path: Path,
+) -> None:
+    """The same proposed rule file previewed beside the PostgreSQL build and
+    beside the DuckDB build of the same rows gives the same figures; the
+    scratch schemas are dropped and the live marts untouched."""
+    from lead_scoring.preview import preview
+
+    rules = tmp_path / "proposed.csv"
+    rows = list(csv.DictReader((project / "seeds" / "scoring_rules.csv").open()))
+    for row in rows:
+        if row["rule_id"] in ("eng_pricing_page", "fit_director_title"):
+            row["points"] = str(int(row["points"]) * 2)
+    with rules.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    live = tmp_path / "live.duckdb"
+    with duckdb.connect(str(duckdb_warehouse)) as connection:
+        connection.execute("checkpoint")
+    shutil.copyfile(duckdb_warehouse, live)
+    variables = {"raw_schema": run_id + "_raw"}
+    on_pg = preview(rules, target="postgres", schema=run_id, raw_schema=run_id + "_raw",
+                    project_dir=project, variables=variables)
+    on_duck = preview(rules, target="duckdb", duckdb_path=live, project_dir=project)
+    assert on_pg.live.startswith("PostgreSQL ")
+    assert on_pg.mqls_by_month == on_duck.mqls_by_month
+    assert on_pg.stage_moves == on_duck.stage_moves and on_pg.grade_moves == on_duck.grade_moves
+    assert sum(on_pg.grade_moves.values()) > 0
+    assert dict(on_pg.rules_by_leads_changed) == dict(on_duck.rules_by_leads_changed)
+    for left, right in zip(on_pg.auc + on_pg.top_band_lift, on_duck.auc + on_duck.top_band_lift):
+        assert same(normal(left), normal(right))
+    connection = postgres_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "select count(*) from information_schema.schemata where schema_name like %s",
+            (run_id + "_preview%",),
+        )
+        assert cursor.fetchone()[0] == 0
+        cursor.execute(f'select count(*) from "{run_id}".dim_leads')
+        assert cursor.fetchone()[0] == len(postgres_marts["dim_leads"])
+    connection.close()
