@@ -127,6 +127,10 @@ def test_cli_text_and_json(generated, capsys) -> None:
                  "2027-06-30 23:59:59", *path]) == 0
     later = json.loads(capsys.readouterr().out)
     assert later["as_of"] == "2027-06-30 23:59:59"
+    # an offset is turned into UTC, as the loader does
+    assert main(["explain", lead_id, "--format", "json", "--as-of",
+                 "2027-07-01T01:59:59+02:00", *path]) == 0
+    assert json.loads(capsys.readouterr().out) == later
     assert abs(later["engagement_score"]) <= abs(document["engagement_score"])
     assert close(later["fit_score"], document["fit_score"])
 

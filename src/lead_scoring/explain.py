@@ -29,7 +29,7 @@ from datetime import date, datetime
 from typing import Any
 
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.load import quote_identifier
+from lead_scoring.load import parse_utc, quote_identifier
 from lead_scoring.warehouse import Reader, open_reader
 
 CATEGORIES: tuple[str, ...] = ("fit", "engagement", "negative")
@@ -147,13 +147,12 @@ def explain_leads(
     built_as_of = _as_of_of(reader, schema)
     moment = built_as_of
     if as_of:
-        try:
-            moment = datetime.fromisoformat(as_of.strip())
-        except ValueError:
+        moment = parse_utc(as_of)
+        if moment is None:
             raise ExplainError(
                 f"--as-of {as_of!r} is not a date and time",
                 hint="use 'YYYY-MM-DD HH:MM:SS' (UTC)",
-            ) from None
+            )
         if moment < built_as_of:
             raise ExplainError(
                 f"--as-of {moment} is before the build's as_of {built_as_of}",

@@ -727,20 +727,29 @@ def _load_spark(plans: list[TablePlan], options: LoadOptions) -> dict[str, int]:
     return rows
 
 
+def parse_utc(text: str) -> datetime | None:
+    """An ISO date and time ('YYYY-MM-DD HH:MM:SS', an offset allowed) as a
+    naive UTC datetime (no offset means UTC); None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
 def _marker_text(loaded_at: str | None) -> str:
     """The load marker as 'YYYY-MM-DD HH:MM:SS.ffffff'; LoadError if malformed."""
     if loaded_at is None:
         moment = datetime.now(timezone.utc).replace(tzinfo=None)
     else:
-        try:
-            moment = datetime.fromisoformat(loaded_at.strip())
-        except ValueError:
+        moment = parse_utc(loaded_at)
+        if moment is None:
             raise LoadError(
                 f"--loaded-at {loaded_at!r} is not a date and time",
                 hint="use 'YYYY-MM-DD HH:MM:SS' (UTC) or leave it out for now",
-            ) from None
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            )
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         if moment > now:
             raise LoadError(
