@@ -26,11 +26,13 @@ import duckdb
 import numpy as np
 import pytest
 
-from conftest import GENERATED_AS_OF, PROJECT_DIR
+from conftest import GENERATED_AS_OF, PROJECT_DIR, Warehouse
+from lead_scoring.contract import RAW_TABLES
 from lead_scoring.cli import main
 
 STAGES = ("leads", "mqls", "sqls", "opportunities", "customers")
-CHARTS = ("funnel", "cohorts", "conversion", "scores", "calibration", "speed")
+CHARTS = ("funnel", "cohorts", "conversion", "scores", "calibration", "backtest",
+          "spend", "speed", "feedback", "rules")
 WINDOW = (1280, 3600)
 
 
@@ -118,23 +120,40 @@ def test_page_is_self_contained(report):
     assert markup.count('class="caption"') == len(CHARTS)
 
 
-def test_funnel_shows_the_stage_totals(report):
-    (totals,) = report["warehouse"].query(
+def test_funnel_shows_the_mql_path_and_what_is_off_it(report):
+    warehouse = report["warehouse"]
+    (totals,) = warehouse.query(
         "select " + ", ".join(f"sum({stage})" for stage in STAGES)
         + " from analytics.rpt_funnel_conversion"
     )
+    leads, mqls, sqls, opportunities, customers = (int(t) for t in totals)
+    # each stage of the path inside the one above: leads of a cohort whose
+    # MQL event sales accepted, with an opportunity, and a won one
+    (path_opportunities, path_customers), = warehouse.query(
+        "select count(distinct events.lead_id) filter (where opportunity_id is "
+        "not null), count(distinct events.lead_id) filter (where won_at is not "
+        "null) from analytics.fct_mql_events as events "
+        "inner join analytics.dim_leads as leads using (lead_id) "
+        "where events.sql_at is not null and leads.created_at is not null"
+    )
     (trace,) = report["figures"]["funnel"]["data"]
     assert trace["type"] == "funnel"
-    assert trace["y"] == ["Leads", "MQLs", "SQLs", "Opportunities", "Customers"]
-    assert trace["x"] == [int(total) for total in totals]
-    leads, mqls, sqls, opportunities, customers = (int(t) for t in totals)
-    assert leads > mqls > sqls > customers > 0
+    assert trace["y"] == ["Leads", "MQLs", "SQLs", "Opportunities from an SQL",
+                          "Customers from an SQL"]
+    assert trace["x"] == [leads, mqls, sqls, path_opportunities, path_customers]
+    assert leads > mqls > sqls > path_opportunities > path_customers > 0
+    assert opportunities > path_opportunities and customers >= path_customers
     caption = report["captions"]["funnel"]
     assert caption.startswith(
         f"Leads {leads:,} → MQLs {mqls:,} ({100 * mqls / leads:.1f}% of leads) "
         f"→ SQLs {sqls:,} ({100 * sqls / mqls:.1f}% of MQLs) → opportunities "
-        f"{opportunities:,} → customers {customers:,}"
+        f"from an SQL {path_opportunities:,}"
     )
+    assert (
+        f"Off this path: {opportunities - path_opportunities:,} more leads have "
+        f"an opportunity ({opportunities:,} in all) and "
+        f"{customers - path_customers:,} more are customers ({customers:,} in all)"
+    ) in caption
 
 
 def test_mqls_per_month_and_source(report):
@@ -289,6 +308,308 @@ def test_speed_to_lead_histogram_and_five_minute_line(report):
         f"{touched:,} of {events:,} MQL events were touched by sales "
         f"({events - touched:,} not yet); {within:,} within 5 minutes"
     )
+
+
+def test_threshold_is_drawn_on_the_score_charts(report):
+    warehouse = report["warehouse"]
+    ((threshold,),) = warehouse.query(
+        "select mql_score_threshold from analytics.rpt_threshold_backtest "
+        "where is_current_threshold limit 1"
+    )
+    assert threshold == 70  # var mql_score_threshold's default
+    scores = report["figures"]["scores"]["layout"]
+    assert scores["meta"]["mql_score_threshold"] == threshold
+    (line,) = scores["shapes"]
+    assert line["x0"] == line["x1"] == threshold
+    (above_sql, sql_total, above_other, other_total), = warehouse.query(
+        f"""
+        select
+            count(*) filter (where reached and round(lead_score, 6) >= {threshold}),
+            count(*) filter (where reached),
+            count(*) filter (where not reached and round(lead_score, 6) >= {threshold}),
+            count(*) filter (where not reached)
+        from (
+            select lead_score, lead_id in (
+                select lead_id from analytics.fct_mql_events
+                where sql_at is not null
+            ) as reached
+            from analytics.dim_leads where lead_score is not null
+        )
+        """
+    )
+    assert (
+        f"at or above it now: {above_sql:,} ({100 * above_sql / sql_total:.1f}%) "
+        f"of the leads that reached SQL and {above_other:,} "
+        f"({100 * above_other / other_total:.1f}%) of the others"
+    ) in report["captions"]["scores"]
+    # on the calibration chart's category axis: inside the band holding it
+    calibration = report["figures"]["calibration"]
+    bands = calibration["data"][0]["x"]
+    (mark,) = [shape for shape in calibration["layout"]["shapes"]
+               if shape.get("name") == "MQL threshold"]
+    index = round(mark["x0"])
+    band_min, band_max = (float(edge) for edge in
+                          bands[index].strip("[)").split(","))
+    assert band_min <= threshold < band_max
+    # bands too small to read are hollow
+    leads = calibration["data"][0]["y"]
+    colours = calibration["data"][1]["marker"]["color"]
+    assert [colour == "#ffffff" for colour in colours] == [n < 20 for n in leads]
+    assert any(n < 20 for n in leads)
+
+
+def test_backtest_lines_match_the_mart(report):
+    rows = report["warehouse"].query(
+        "select mql_score_threshold, strftime(mql_month, '%Y-%m'), mqls, "
+        "sales_capacity, is_current_threshold "
+        "from analytics.rpt_threshold_backtest"
+    )
+    months = sorted({month for _, month, *_ in rows})
+    figure = report["figures"]["backtest"]
+    thresholds = sorted({float(t) for t, *_ in rows})
+    assert len(figure["data"]) == len(thresholds) > 3
+    for threshold, trace in zip(thresholds, figure["data"]):
+        counts = {month: n for t, month, n, *_ in rows if float(t) == threshold}
+        assert trace["x"] == months
+        assert trace["y"] == [counts.get(month, 0) for month in months]
+        current = any(c for t, *_, c in rows if float(t) == threshold)
+        assert trace["name"] == f"{threshold:g}" + (" (in force)" if current else "")
+    capacity = rows[0][3]
+    assert figure["layout"]["shapes"][0]["y0"] == capacity
+    current_rows = [n for t, _, n, _, c in rows if c]
+    assert (
+        f"70 (in force): {sum(current_rows) / len(months):.1f} a month"
+        in report["captions"]["backtest"]
+    )
+
+
+def test_spend_cost_per_mql_and_cac_add_up_to_the_mart(report):
+    rows = report["warehouse"].query(
+        "select strftime(cohort_month, '%Y-%m'), sum(spend), sum(mqls), "
+        "sum(customers) from analytics.rpt_funnel_conversion group by 1 order by 1"
+    )
+    bars, per_mql, cac = report["figures"]["spend"]["data"]
+    assert bars["x"] == [month for month, *_ in rows]
+    assert bars["y"] == pytest.approx([float(spend) for _, spend, *_ in rows],
+                                      abs=0.006)
+    for (_, spend, mqls, customers), shown_mql, shown_cac in zip(
+        rows, per_mql["y"], cac["y"]
+    ):
+        assert shown_mql == (pytest.approx(spend / mqls, abs=0.006) if mqls else None)
+        assert shown_cac == (
+            pytest.approx(spend / customers, abs=0.006) if customers else None
+        )
+    spend = sum(float(row[1]) for row in rows)
+    mqls = sum(int(row[2]) for row in rows)
+    customers = sum(int(row[3]) for row in rows)
+    assert report["captions"]["spend"].startswith(
+        f"Spend {spend:,.2f} over {len(rows)} cohort months; {mqls:,} MQLs, "
+        f"cost per MQL {spend / mqls:,.2f}; {customers:,} customers, CAC "
+        f"{spend / customers:,.2f}."
+    )
+
+
+def test_sales_feedback_bars_sum_the_mart(report):
+    rows = report["warehouse"].query(
+        "select outcome, outcome_reason, sum(mql_events) "
+        "from analytics.rpt_sales_feedback group by 1, 2"
+    )
+    (bars,) = report["figures"]["feedback"]["data"]
+    shown = dict(zip(bars["y"], bars["x"]))
+    assert shown == {f"{outcome}: {reason}": int(n) for outcome, reason, n in rows}
+    assert bars["x"] == sorted(bars["x"])  # the most frequent on top
+    (events,) = report["warehouse"].query(
+        "select count(*) from analytics.fct_mql_events"
+    )[0]
+    rejected = sum(int(n) for outcome, _, n in rows if outcome == "rejected")
+    assert (
+        f"Of {events:,} MQL events, sales turned back" in report["captions"]["feedback"]
+    )
+    assert f"{rejected:,} rejected ({100 * rejected / events:.1f}%)" in \
+        report["captions"]["feedback"]
+
+
+def test_rule_effectiveness_shows_every_measured_rule(report):
+    rows = report["warehouse"].query(
+        "select rule_id, log_odds_ratio, log_odds_ratio_ci_low, "
+        "log_odds_ratio_ci_high, never_fires from analytics.rpt_rule_effectiveness"
+    )
+    (dots,) = report["figures"]["rules"]["data"]
+    measured = {rule: (ratio, low, high) for rule, ratio, low, high, _ in rows
+                if ratio is not None}
+    assert sorted(dots["y"]) == sorted(measured)
+    for rule, x, plus, minus in zip(dots["y"], dots["x"], dots["error_x"]["array"],
+                                    dots["error_x"]["arrayminus"]):
+        ratio, low, high = measured[rule]
+        assert x == pytest.approx(ratio, abs=1e-4)
+        assert x + plus == pytest.approx(high, abs=2e-4)
+        assert x - minus == pytest.approx(low, abs=2e-4)
+    caption = report["captions"]["rules"]
+    assert caption.startswith(f"{len(rows)} active rules: ")
+    more = sum(1 for ratio, low, high in measured.values() if low > 0)
+    assert f"{more} converts more" in caption
+    never = [rule for rule, *_, never_fires in rows if never_fires]
+    if never:
+        assert f"Never fire: {', '.join(sorted(never))}." in caption
+
+
+def _action_rows(page: str, table_id: str) -> list[list[str]]:
+    """The body rows of an action table of the page, as text."""
+    table = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.DOTALL)
+    assert table, table_id
+    return [
+        [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table.group(1).split("<tbody>")[1])
+    ]
+
+
+def test_leads_needing_action_match_the_marts(report):
+    warehouse = report["warehouse"]
+    overdue = warehouse.query(
+        "select events.lead_id from analytics.fct_mql_events as events "
+        "inner join analytics.dim_leads as leads using (lead_id) "
+        "where events.first_sales_touch_at is null and outcome = 'pending' "
+        "and events.sla_due_at < leads.scores_as_of "
+        "order by events.mql_at desc, events.lead_id"
+    )
+    assert len(overdue) > 25
+    ((sla,),) = warehouse.query(
+        "select distinct datediff('minute', mql_at, sla_due_at) "
+        "from analytics.fct_mql_events"
+    )
+    assert sla == 60
+    caption = re.search(
+        r'<p class="note" id="note-overdue">(.*?)</p>', report["page"]
+    ).group(1)
+    assert html.unescape(caption).startswith(
+        f"{len(overdue):,} MQL events are past the speed-to-lead SLA (60 minutes) "
+        "with no sales touch"
+    )
+    shown = _action_rows(report["page"], "overdue")
+    assert [row[0] for row in shown] == [lead for (lead,) in overdue[:25]]
+    hot = warehouse.query(
+        "select lead_id, round(lead_score, 1) from analytics.dim_leads "
+        "where lifecycle_stage = 'mql' order by lead_score desc, lead_id limit 25"
+    )
+    shown = _action_rows(report["page"], "hot")
+    assert [(row[0], float(row[4])) for row in shown] == [
+        (lead, float(score)) for lead, score in hot
+    ]
+    assert all(row[2] == "mql" for row in shown)
+
+
+def test_young_cohorts_are_marked_as_maturing(report):
+    warehouse = report["warehouse"]
+    lags = [float(days) for (days,) in warehouse.query(
+        "select epoch(min(events.sql_at) - leads.created_at) / 86400 "
+        "from analytics.fct_mql_events as events "
+        "inner join analytics.dim_leads as leads using (lead_id) "
+        "where events.sql_at is not null and leads.created_at is not null "
+        "group by leads.lead_id, leads.created_at"
+    )]
+    lag = float(np.quantile(lags, 0.8))
+    as_of = np.datetime64(GENERATED_AS_OF.replace(" ", "T"))
+    figure = report["figures"]["cohorts"]
+    (line,) = [t for t in figure["data"] if t["type"] == "scatter"]
+    maturing = []
+    for month, colour in zip(line["x"], line["marker"]["color"]):
+        ended = np.datetime64(month, "M") + np.timedelta64(1, "M")
+        young = (as_of - ended.astype("datetime64[s]")) / np.timedelta64(1, "D") < lag
+        assert (colour == "#ffffff") == young, month
+        if young:
+            maturing.append(month)
+    assert 0 < len(maturing) < len(line["x"])
+    assert (
+        f"Still maturing (hollow): {maturing[0]} to {maturing[-1]}; 80% of the "
+        f"leads that reached SQL did so within {lag:.0f} days"
+    ) in report["captions"]["cohorts"]
+    ticks = report["figures"]["conversion"]["layout"]["xaxis"]["ticktext"]
+    assert [tick for tick in ticks if tick.endswith("*")] == [
+        f"{month}*" for month in maturing
+    ]
+
+
+@pytest.fixture(scope="module")
+def sparse(tmp_path_factory) -> Warehouse:
+    """A small build with no sales activities, status changes,
+    opportunities or spend: the report says n/a where they are needed."""
+    root = Path(tmp_path_factory.mktemp("sparse"))
+    warehouse = Warehouse(root)
+    leads = [
+        {"lead_id": f"L{index}", "email": f"p{index}@acme.com",
+         "job_title": "VP Marketing", "employee_count": "500",
+         "lead_source": "webinar", "created_at": "2025-01-05 10:00:00",
+         "updated_at": "2025-01-05 10:00:00"}
+        for index in range(6)
+    ]
+    activities = [
+        {"activity_id": f"A{index}-{step}", "lead_id": f"L{index}",
+         "activity_type": kind, "occurred_at": f"2025-01-{10 + step:02d} 09:00:00"}
+        for index in range(6)
+        for step, kind in enumerate(["demo_request", "pricing_page_view",
+                                     "webinar_attendance"])
+    ]
+    warehouse.write_raw({"leads": leads, "activities": activities})
+    warehouse.dbt("build", vars={"as_of": "2025-02-01 00:00:00"})
+    return warehouse
+
+
+def test_empty_sources_read_n_a_not_zero(sparse, tmp_path):
+    out = tmp_path / "sparse.html"
+    status, _, err = _run(["report", "--out", str(out),
+                           "--duckdb-path", str(sparse.path)])
+    assert status == 0, err
+    page = out.read_text(encoding="utf-8")
+    captions = _captions(page)
+    assert captions["speed"].startswith(
+        "n/a: no sales activities (calls, e-mails, meetings) were loaded "
+        "(raw.sales_activities was empty when the marts were built)."
+    )
+    assert captions["spend"].startswith("n/a: no marketing spend rows were loaded")
+    assert captions["feedback"].startswith("n/a: no status changes were loaded")
+    assert not _figures(page)["spend"]["data"]
+    kpis = dict(
+        (label, value) for value, label in re.findall(
+            r'<div class="kpi"><b>(.*?)</b><span>(.*?)</span>', page
+        )
+    )
+    assert kpis["MQL events touched within 5 minutes"] == "n/a"
+    assert kpis["cost per MQL"] == "n/a"
+    assert "Which MQLs are past the speed-to-lead SLA cannot be told" in page
+    assert '<p class="warning">' not in page
+
+
+def test_rows_loaded_after_the_build_are_warned_about(sparse, tmp_path):
+    from lead_scoring.load import load
+    from lead_scoring.summary import summary
+
+    before = summary(sparse.path)
+    assert "warning" not in before
+    assert "marts as of 2025-02-01 00:00:00, built " in before
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    for table, columns in RAW_TABLES.items():
+        rows = [",".join(columns)]
+        if table == "activities":
+            rows.append("A-late,L1,email_open,,,,2025-01-20 09:00:00")
+        (extra / f"{table}.csv").write_text("\n".join(rows) + "\n")
+    load(extra, duckdb_path=str(sparse.path), mode="append", allow_empty=True)
+    after = summary(sparse.path)
+    warnings = [line for line in after.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, after
+    assert warnings[0].startswith(
+        "warning: raw.activities changed after the build: 19 rows now against "
+        "18 then, newest load "
+    )
+    out = tmp_path / "stale.html"
+    status, _, err = _run(["report", "--out", str(out),
+                           "--duckdb-path", str(sparse.path)])
+    assert status == 0
+    assert "report: warning: raw.activities changed after the build" in err
+    assert '<p class="warning">raw.activities changed after the build' in \
+        out.read_text(encoding="utf-8")
+    sparse.dbt("build", vars={"as_of": "2025-02-01 00:00:00"})
+    assert "warning" not in summary(sparse.path)
 
 
 # ------------------------------------------------------------------ errors
@@ -517,4 +838,50 @@ def test_screenshot_is_a_real_picture(report, chromium, tmp_path_factory, capsys
         height = array.shape[0]
         for top in range(0, height - height // 6, height // 6):
             inked = 1 - is_background[top:top + height // 6].mean()
+            assert inked > 0.02, f"blank band at y={top * 4}px"
+
+
+def test_phone_width_fits_the_screen(report, chromium, tmp_path_factory, capsys):
+    """At a phone's width every chart fits the screen, and a screenshot
+    of the page in a 390-pixel frame (headless Chromium's own windows are
+    at least 500 wide) is kept beside the desktop one."""
+    from PIL import Image
+
+    folder = Path(tmp_path_factory.mktemp("report-phone"))
+    result = _chromium(chromium, folder / "dom", "--window-size=500,3000",
+                       "--dump-dom", report["path"].as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    widths = [int(width) for width in re.findall(
+        r'<svg class="main-svg"[^>]*? width="(\d+)"', result.stdout
+    )]
+    assert len(widths) >= 2 * len(CHARTS)
+    assert max(widths) <= 500 - 2 * 8 - 2 * 4, widths
+    assert 'class="modebar-group' not in result.stdout  # no toolbar on a phone
+    frame = folder / "phone.html"
+    frame.write_text(
+        '<!DOCTYPE html><html><body style="margin:0">'
+        f'<iframe src="{report["path"].as_uri()}" '
+        'style="width:390px;height:11000px;border:0"></iframe></body></html>'
+    )
+    shot = folder / "funnel_report_phone.png"
+    result = _chromium(chromium, folder / "profile", f"--screenshot={shot}",
+                       "--window-size=600,11000", frame.as_uri())
+    assert result.returncode == 0 and shot.is_file(), result.stderr[-2000:]
+    with Image.open(shot) as image:
+        phone = image.convert("RGB").crop((0, 0, 390, 11000))
+        kept = Path(os.environ.get("LEAD_SCORING_ARTIFACTS_DIR", "")
+                    or PROJECT_DIR / "warehouse" / "test_artifacts")
+        kept.mkdir(parents=True, exist_ok=True)
+        phone.save(kept / shot.name)
+        with capsys.disabled():
+            print(f"\nreport screenshot at phone width: {kept / shot.name}")
+        array = np.asarray(phone.resize((390 // 2, 11000 // 4))).astype(int)
+        background = np.zeros(array.shape[:2], dtype=bool)
+        for colour in ((244, 246, 248), (255, 255, 255)):
+            background |= (array == colour).all(axis=2)
+        # the page is long at this width: its first 9,000 pixels hold drawing
+        # in every slice
+        rows = 9000 // 4
+        for top in range(0, rows, rows // 9):
+            inked = 1 - background[top:top + rows // 9].mean()
             assert inked > 0.02, f"blank band at y={top * 4}px"

@@ -53,6 +53,9 @@ final as (
             ) }},
             false
         ) as is_touched_within_sla,
+        {{ lead_scoring.add_minutes(
+            var('speed_to_lead_sla_minutes'), 'windows.mql_at'
+        ) }} as sla_due_at,
         outcomes.outcome,
         outcomes.outcome_reason,
         outcomes.outcome_at,

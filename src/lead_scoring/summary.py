@@ -1,17 +1,21 @@
 """A short text report of a built warehouse (DuckDB or PostgreSQL).
 
-It shows the row counts of the raw tables, of every relation in the modelled
-schema grouped by layer (by name prefix), and the rejected raw rows by source
-table and reason from `fct_rejected_rows`. The warehouse is read through
+It states the as_of of the marts and when they were built, warns when raw
+rows were loaded after that build (`build_freshness`, which the report uses
+too), and shows the row counts of the raw tables, of every relation in the
+modelled schema grouped by layer (by name prefix), and the rejected raw rows
+by source table and reason from `fct_rejected_rows`. The warehouse is read through
 lead_scoring.warehouse (read-only), and named in the first line.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.load import quote_identifier
+from lead_scoring.load import LOADED_AT_COLUMN, quote_identifier
 from lead_scoring.warehouse import Reader, WarehouseError, open_reader
 
 # (layer title, name prefixes), in report order; unmatched names go to "other".
@@ -23,6 +27,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reports", ("rpt_",)),
 )
 REJECTED_ROWS = "fct_rejected_rows"
+BUILD_INPUTS = "rpt_build_inputs"
 _WIDTH = 50
 
 
@@ -70,7 +75,7 @@ def _raw_section(connection: Reader, raw_schema: str) -> list[str]:
 
 
 def _schema_section(
-    connection: Connection, schema: str, names: list[str]
+    connection: Reader, schema: str, names: list[str]
 ) -> list[str]:
     """Row counts of a schema's relations grouped by layer."""
     lines = [f"relations (schema {schema})"]
@@ -110,6 +115,90 @@ def _rejections_section(connection: Reader, schema: str) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class BuildFreshness:
+    """What the latest build read, against the raw tables now."""
+
+    as_of: str | None = None
+    built_at: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The header lines: as_of, build time, then one line a warning."""
+        lines = [
+            f"marts as of {self.as_of or 'unknown'}"
+            + (f", built {self.built_at} UTC" if self.built_at else "")
+        ]
+        lines.extend(f"warning: {warning}" for warning in self.warnings)
+        return lines
+
+
+def _moment(value: object) -> datetime | None:
+    """A load marker as a naive UTC datetime (None for null or unreadable)."""
+    if value is None or isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value is not None else None
+    try:
+        return datetime.fromisoformat(str(value).strip()).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def _text(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "none"
+
+
+def build_freshness(
+    connection: Reader, schema: str = "analytics", raw_schema: str = "raw"
+) -> BuildFreshness:
+    """The latest build's as_of and time (rpt_build_inputs), and a warning
+    for every raw table whose rows or newest load marker differ from what
+    that build read: the marts do not include those rows yet."""
+    relation = f"{quote_identifier(schema)}.{quote_identifier(BUILD_INPUTS)}"
+    if BUILD_INPUTS not in connection.relations(schema):
+        return BuildFreshness(warnings=[
+            f"{schema}.{BUILD_INPUTS} is missing, so whether raw rows are "
+            "newer than the marts cannot be told: run dbt build"
+        ])
+    recorded = connection.rows(
+        "select source_table, raw_rows, newest_loaded_at, scores_as_of, "
+        f"_built_at from {relation} order by source_table"
+    )
+    if not recorded:
+        return BuildFreshness(warnings=[
+            f"{schema}.{BUILD_INPUTS} is empty: run dbt build"
+        ])
+    as_of = str(recorded[0][3])[:19]
+    built_at = str(recorded[0][4])[:19]
+    present = connection.relations(raw_schema)
+    warnings = []
+    for table, built_rows, built_marker, *_ in recorded:
+        raw = f"{quote_identifier(raw_schema)}.{quote_identifier(table)}"
+        if table not in present:
+            warnings.append(
+                f"{raw_schema}.{table} is gone since the build read "
+                f"{int(built_rows):,} rows from it"
+            )
+            continue
+        columns = connection.columns(f"select * from {raw} where 1 = 0")
+        marker = (
+            f"max({quote_identifier(LOADED_AT_COLUMN)})"
+            if LOADED_AT_COLUMN in columns else "null"
+        )
+        rows_now, marker_now = connection.rows(
+            f"select count(*), {marker} from {raw}"
+        )[0]
+        newest_now, newest_then = _moment(marker_now), _moment(built_marker)
+        if int(rows_now) == int(built_rows) and newest_now == newest_then:
+            continue
+        warnings.append(
+            f"{raw_schema}.{table} changed after the build: {int(rows_now):,} "
+            f"rows now against {int(built_rows):,} then, newest load "
+            f"{_text(newest_now)} against {_text(newest_then)}; the marts "
+            "do not show this yet (run dbt build)"
+        )
+    return BuildFreshness(as_of=as_of, built_at=built_at, warnings=warnings)
+
+
 def summary(
     duckdb_path: str | os.PathLike[str] | None = None,
     schema: str = "analytics",
@@ -121,14 +210,10 @@ def summary(
     with open_reader(target, duckdb_path) as connection:
         names = _relations(connection, schema)
         header = [f"warehouse {connection.description}"]
-        if "dim_leads" in names:
-            try:
-                as_of = connection.rows(
-                    f"select max(scores_as_of) from {quote_identifier(schema)}.dim_leads"
-                )[0][0]
-                header.append(f"marts as of {as_of or 'unknown (dim_leads is empty)'}")
-            except WarehouseError as exc:
-                header.append(f"marts as of unknown ({exc})")
+        try:
+            header.extend(build_freshness(connection, schema, raw_schema).lines())
+        except WarehouseError as exc:
+            header.append(f"warning: cannot tell how fresh the marts are ({exc})")
         sections = [
             header,
             _raw_section(connection, raw_schema),
