@@ -105,18 +105,23 @@ def test_source_freshness_sees_stale_feeds(tmp_path: Path) -> None:
     assert statuses["activities"] == "error"  # 10 days old; the future row is ignored
 
 
-def test_short_seed_row_is_named_by_file_and_line(tmp_path: Path) -> None:
-    """A seed row with a missing field fails the seed load with the file and
-    line (not DuckDB's sniffer hints), and no seed table is left behind."""
-    original = (PROJECT_DIR / "seeds" / "country_codes.csv").read_text()
-    lines = original.splitlines()
-    lines.insert(4, "af")  # line 5 of the file (the header is line 1)
+def _seed_with_bad_row(tmp_path: Path, bad_row: str) -> tuple[Warehouse, str]:
+    """`dbt seed` of country_codes with `bad_row` as line 5 of the file (the
+    header is line 1); the warehouse and the failure message."""
+    lines = (PROJECT_DIR / "seeds" / "country_codes.csv").read_text().splitlines()
+    lines.insert(4, bad_row)
     warehouse = Warehouse(tmp_path).with_seed(
         "country_codes", "\n".join(lines) + "\n"
     )
     result = warehouse.dbt_raw("seed", "--select", "country_codes")
     assert not result.success
-    message = failure_summary(result)
+    return warehouse, failure_summary(result)
+
+
+def test_short_seed_row_is_named_by_file_and_line(tmp_path: Path) -> None:
+    """A seed row with a missing field fails the seed load with the file and
+    line (not DuckDB's sniffer hints), and no seed table is left behind."""
+    warehouse, message = _seed_with_bad_row(tmp_path, "af")
     assert "seeds/country_codes.csv line 5: missing columns" in message
     assert "one value per header column (country_alias, country_code)" in message
     assert "sniff" not in message.lower()
@@ -127,15 +132,7 @@ def test_long_seed_row_is_named_by_file_and_row(tmp_path: Path) -> None:
     """A row with an extra field stops dbt itself while it reads the file
     (before any SQL runs): its message names the file and the data row
     (counted from 0 after the header, so line 5 is row 3)."""
-    original = (PROJECT_DIR / "seeds" / "country_codes.csv").read_text()
-    lines = original.splitlines()
-    lines.insert(4, "af,AF,extra")
-    warehouse = Warehouse(tmp_path).with_seed(
-        "country_codes", "\n".join(lines) + "\n"
-    )
-    result = warehouse.dbt_raw("seed", "--select", "country_codes")
-    assert not result.success
-    message = failure_summary(result)
+    warehouse, message = _seed_with_bad_row(tmp_path, "af,AF,extra")
     assert "seeds/country_codes.csv" in message
     assert "Row 3 has 3 values, but Table only has 2 columns" in message
     assert "country_codes" not in built_relations(warehouse)

@@ -441,8 +441,10 @@ def normal(value: Any) -> Any:
     return value
 
 
-# Columns that say when a build wrote the row: they differ between builds.
-BUILD_TIME_COLUMNS = {"_recomputed_at"}
+# Columns that say when a build wrote the row, or when the raw rows it read
+# were loaded: they differ between builds and loads.
+BUILD_TIME_COLUMNS = {"_recomputed_at", "_built_at", "_invocation_id",
+                      "newest_loaded_at"}
 
 
 def same(left: Any, right: Any) -> bool:
@@ -664,6 +666,40 @@ def test_the_tools_read_postgres_as_they_read_duckdb(
 
     assert firings(pg_data) == firings(duck_data) and firings(pg_data)
     assert same(pg_data.mql_events_per_month, duck_data.mql_events_per_month)
+
+
+def test_explain_on_postgres_adds_up_like_on_duckdb(
+    duckdb_warehouse: Path,
+    postgres_marts: dict[str, list[dict[str, Any]]],
+    run_id: str,
+) -> None:
+    """explain over every lead of the PostgreSQL build: its totals equal
+    that build's dim_leads (1e-6), and every lead's rules, points and MQL
+    events are the DuckDB build's."""
+    from lead_scoring.explain import explain, explain_leads
+    from lead_scoring.warehouse import open_reader
+
+    with open_reader("postgres") as reader:
+        on_pg = explain_leads(reader, run_id)
+    with open_reader("duckdb", duckdb_warehouse) as reader:
+        on_duck = explain_leads(reader, "analytics")
+    assert sorted(on_pg) == sorted(on_duck) and len(on_pg) > 300
+    for lead_id, explanation in on_pg.items():
+        for score in ("fit_score", "engagement_score", "negative_score",
+                      "lead_score"):
+            shown = getattr(explanation, score)
+            assert abs(shown - explanation.dim_leads_scores[score]) <= 1e-6, lead_id
+            assert same(shown, getattr(on_duck[lead_id], score)), (lead_id, score)
+        duck_rules = {rule.rule_id: rule for rule in on_duck[lead_id].rules}
+        assert sorted(rule.rule_id for rule in explanation.rules) == \
+            sorted(duck_rules), lead_id
+        for rule in explanation.rules:
+            assert same(rule.points_at_as_of, duck_rules[rule.rule_id].points_at_as_of)
+            assert len(rule.firings) == len(duck_rules[rule.rule_id].firings)
+        assert len(explanation.mql_events) == len(on_duck[lead_id].mql_events)
+    some_lead = sorted(on_pg)[0]
+    one = explain(some_lead, target="postgres", schema=run_id)
+    assert one.lead_id == some_lead and same(one.lead_score, on_pg[some_lead].lead_score)
 
 
 def test_a_missing_postgres_database_is_named_with_what_to_do(

@@ -152,4 +152,11 @@ def test_summary_names_the_warehouse_and_the_as_of_of_its_marts(generated, capsy
     assert main(["summary", "--target", "duckdb", "--duckdb-path",
                  str(warehouse.path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:2] == [f"warehouse {warehouse.path}", f"marts as of {GENERATED_AS_OF}"]
+    assert lines[0] == f"warehouse {warehouse.path}"
+    ((built_at,),) = warehouse.query(
+        "select distinct strftime(_built_at, '%Y-%m-%d %H:%M:%S') "
+        "from analytics.rpt_build_inputs"
+    )
+    assert lines[1] == f"marts as of {GENERATED_AS_OF}, built {built_at} UTC"
+    # nothing was loaded after the build
+    assert not any(line.startswith("warning") for line in lines)
