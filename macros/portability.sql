@@ -1,7 +1,7 @@
 {#- Engine differences that are not about cleaning raw text or scoring
     arithmetic. Each macro dispatches to default__ (DuckDB SQL) or an engine
     variant (postgres__, spark__); models never spell engine-specific SQL
-    themselves. See README "Engines" for why each one exists. -#}
+    themselves. See docs/engines.md for why each one exists. -#}
 
 {% macro type_double() %}
     {#- An 8-byte floating point type. dbt.type_float() is a 4-byte float on

@@ -6,7 +6,8 @@ its rules that apply to this project are checked on the manifest of a
 the shape of the DAG (sources, layers, fan-out, joins, chains of views) and
 naming and file placement. Each test fails with the list of offenders.
 Exceptions are allowed only through the allow-lists below, each with the
-reason it is justified. README.md ("Conventions, checked") lists the rules.
+reason it is justified. docs/development.md ("Conventions, checked") lists
+the rules.
 """
 
 from __future__ import annotations
@@ -352,11 +353,11 @@ def used_vars() -> set[str]:
 
 def test_every_var_is_explained(project: Project) -> None:
     declared, lines = project_vars()
-    readme = (PROJECT_DIR / "README.md").read_text()
-    configuration = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    operations = (PROJECT_DIR / "docs" / "operations.md").read_text()
+    configuration = operations.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     in_table = set(re.findall(r"^\| `(\w+)` \| dbt var \|", configuration, re.M))
     offenders = [
-        f"var {name} is not in the README configuration table"
+        f"var {name} is not in the configuration table of docs/operations.md"
         for name in sorted((set(declared) | used_vars()) - in_table)
     ]
     for name in declared:

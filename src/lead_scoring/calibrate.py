@@ -202,7 +202,7 @@ def read_rules(path: str | Path) -> RuleFile:
         if missing:
             raise CalibrationError(
                 f"{path} lacks the columns {', '.join(missing)}",
-                "the seed needs the columns of the contract (README, section 2)",
+                "the seed needs the columns of the contract (docs/contract.md, section 2)",
             )
         rules = tuple(
             Rule({key: (value or "") for key, value in row.items() if key})

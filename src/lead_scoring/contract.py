@@ -1,6 +1,7 @@
 """The raw source contract: table names and their columns, key first.
 
-This mirrors section 1 of the project's contract (README, "Source contract").
+This mirrors section 1 of the project's contract (docs/contract.md,
+"1. Sources").
 The loader checks incoming files against it and the generator writes it.
 """
 
