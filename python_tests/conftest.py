@@ -15,8 +15,8 @@ import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.generate import generate
-from lead_scoring.load import load
+from lead_scoring.synthetic.generate import generate
+from lead_scoring.warehouse.load import load
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 from conftest import PROJECT_DIR, Warehouse
-from lead_scoring import calibrate as cal
+from lead_scoring.analysis import calibrate as cal
 from lead_scoring.cli import main
-from lead_scoring.generate import generate
-from lead_scoring.load import load
+from lead_scoring.synthetic.generate import generate
+from lead_scoring.warehouse.load import load
 
 AS_OF = "2026-06-30 23:59:59"
 SEED_PATH = PROJECT_DIR / "seeds" / "scoring_rules.csv"

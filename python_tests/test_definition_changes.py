@@ -20,8 +20,8 @@ from typing import Callable
 import pytest
 
 from conftest import MARTS, Warehouse, contents, copy_project, same_value
-from lead_scoring.generate import generate
-from lead_scoring.load import load
+from lead_scoring.synthetic.generate import generate
+from lead_scoring.warehouse.load import load
 
 pytestmark = pytest.mark.slow
 

@@ -104,8 +104,8 @@ def test_activity_types_seed_is_the_contract_list() -> None:
 def test_scoring_refresh_builds_on_an_empty_warehouse(tmp_path) -> None:
     """The hourly job runs first on a new warehouse: none of its tests may
     read a model it does not build (the reports, the lifecycle)."""
-    from lead_scoring.generate import generate
-    from lead_scoring.load import load
+    from lead_scoring.synthetic.generate import generate
+    from lead_scoring.warehouse.load import load
 
     warehouse = Warehouse(tmp_path)
     generate(tmp_path / "raw", leads=120, seed=3, dirty_rate=0.05, fmt="csv",

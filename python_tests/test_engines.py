@@ -41,11 +41,11 @@ import yaml
 from dbt.cli.main import dbtRunner
 
 from conftest import PROJECT_DIR, copy_project, failure_summary
-from lead_scoring import engines
+from lead_scoring.warehouse import engines
 from lead_scoring.cli import main
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.generate import generate
-from lead_scoring.load import LoadError, load
+from lead_scoring.synthetic.generate import generate
+from lead_scoring.warehouse.load import LoadError, load
 
 pytestmark = pytest.mark.slow
 
@@ -605,10 +605,10 @@ def test_the_tools_read_postgres_as_they_read_duckdb(
     """summary, report and calibrate reach the PostgreSQL build through the
     profile's connection settings, name it, and read there what they read
     from the DuckDB build of the same rows."""
-    from lead_scoring import calibrate as cal
-    from lead_scoring.report import read_marts
-    from lead_scoring.summary import summary
-    from lead_scoring.warehouse import open_reader
+    from lead_scoring.analysis import calibrate as cal
+    from lead_scoring.analysis.report import read_marts
+    from lead_scoring.warehouse.summary import summary
+    from lead_scoring.warehouse.readers import open_reader
 
     where = "PostgreSQL {host}:{port}/{dbname}".format(**engines.postgres_settings())
     text = summary(target="postgres", schema=run_id, raw_schema=run_id + "_raw")
@@ -676,8 +676,8 @@ def test_explain_on_postgres_adds_up_like_on_duckdb(
     """explain over every lead of the PostgreSQL build: its totals equal
     that build's dim_leads (1e-6), and every lead's rules, points and MQL
     events are the DuckDB build's."""
-    from lead_scoring.explain import explain, explain_leads
-    from lead_scoring.warehouse import open_reader
+    from lead_scoring.analysis.explain import explain, explain_leads
+    from lead_scoring.warehouse.readers import open_reader
 
     with open_reader("postgres") as reader:
         on_pg = explain_leads(reader, run_id)
@@ -729,7 +729,7 @@ def test_preview_on_postgres_equals_preview_on_duckdb(
     """The same proposed rule file previewed beside the PostgreSQL build and
     beside the DuckDB build of the same rows gives the same figures; the
     scratch schemas are dropped and the live marts untouched."""
-    from lead_scoring.preview import preview
+    from lead_scoring.analysis.preview import preview
 
     rules = tmp_path / "proposed.csv"
     rows = list(csv.DictReader((project / "seeds" / "scoring_rules.csv").open()))

@@ -24,9 +24,9 @@ import pytest
 import yaml
 
 from conftest import PROJECT_DIR
-from lead_scoring import engines
+from lead_scoring.warehouse import engines
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.load import load
+from lead_scoring.warehouse.load import load
 from test_engines import (  # noqa: F401 (fixtures shared with test_engines)
     MART_KEYS, RAW, assert_same_marts, assert_same_raw, duckdb_marts,
     duckdb_warehouse, engine_env, project, raw_dir, run_dbt, run_id, unavailable,

@@ -19,8 +19,8 @@ import pytest
 
 from conftest import GENERATED_AS_OF, Warehouse
 from lead_scoring.cli import main
-from lead_scoring.explain import clip, decay, explain_leads
-from lead_scoring.warehouse import open_reader
+from lead_scoring.analysis.explain import clip, decay, explain_leads
+from lead_scoring.warehouse.readers import open_reader
 
 
 def close(left: float, right: float) -> bool:

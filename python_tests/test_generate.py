@@ -1,4 +1,4 @@
-"""Tests of the synthetic raw data generator (lead_scoring.generate).
+"""Tests of the synthetic raw data generator (lead_scoring.synthetic.generate).
 
 The central check re-derives the rejection reason of every raw row from the
 written files with an independent, row-by-row implementation of the staging
@@ -19,11 +19,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lead_scoring import vocab
+from lead_scoring.synthetic import vocab
 from lead_scoring.cli import main
 from lead_scoring.contract import RAW_TABLES, REJECTION_REASONS
 from lead_scoring.errors import GenerateError
-from lead_scoring.generate import MAX_LEADS, generate
+from lead_scoring.synthetic.generate import MAX_LEADS, generate
 
 AS_OF = "2026-06-30 23:59:59"
 AS_OF_DT = datetime(2026, 6, 30, 23, 59, 59)

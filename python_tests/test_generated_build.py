@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import STAGED
-from lead_scoring.vocab import UNMAPPABLE_COUNTRIES
+from lead_scoring.synthetic.vocab import UNMAPPABLE_COUNTRIES
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as handle:

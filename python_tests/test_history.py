@@ -21,8 +21,8 @@ import pytest
 
 from conftest import MARTS, Warehouse, contents, same_value
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.generate import generate
-from lead_scoring.load import load
+from lead_scoring.synthetic.generate import generate
+from lead_scoring.warehouse.load import load
 
 GENERATED_AS_OF = "2026-06-30 23:59:59"
 PAST = datetime(2026, 3, 31, 12, 0, 0)

@@ -26,8 +26,8 @@ import pytest
 from conftest import (
     COMPARED_ROWS, MARTS, Warehouse, contents, incremental_models, same_value,
 )
-from lead_scoring.generate import generate
-from lead_scoring.load import load
+from lead_scoring.synthetic.generate import generate
+from lead_scoring.warehouse.load import load
 
 pytestmark = pytest.mark.slow
 

@@ -30,8 +30,8 @@ from conftest import (
     COMPARED_ROWS, MARTS, PROJECT_DIR, failure_summary, incremental_models,
 )
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.generate import generate
-from lead_scoring.load import load
+from lead_scoring.synthetic.generate import generate
+from lead_scoring.warehouse.load import load
 from test_engines import (  # noqa: F401
     engine_env, postgres_connection, postgres_differences,
 )

@@ -1,4 +1,4 @@
-"""Tests of the raw loader (lead_scoring.load), the summary and the CLI."""
+"""Tests of the raw loader (lead_scoring.warehouse.load), the summary and the CLI."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import pytest
 
 from lead_scoring.cli import main
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.engines import EngineError
-from lead_scoring.generate import generate
-from lead_scoring.load import ENV_DUCKDB_PATH, LoadError, load
-from lead_scoring.summary import summary
+from lead_scoring.warehouse.engines import EngineError
+from lead_scoring.synthetic.generate import generate
+from lead_scoring.warehouse.load import ENV_DUCKDB_PATH, LoadError, load
+from lead_scoring.warehouse.summary import summary
 
 
 @pytest.fixture(scope="module")

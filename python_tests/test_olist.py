@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from conftest import PROJECT_DIR, Warehouse
-from lead_scoring.load import load
-from lead_scoring.olist import DEALS_FILE, MQL_FILE, OLIST_VARS, olist_to_raw
+from lead_scoring.warehouse.load import load
+from lead_scoring.warehouse.olist import DEALS_FILE, MQL_FILE, OLIST_VARS, olist_to_raw
 
 OLIST_DIR = PROJECT_DIR.parent / "shared" / "data" / "olist_marketing_funnel"
 # Rules on the origin of a lead (the only attribute Olist publishes for all
@@ -196,7 +196,7 @@ def test_calibrate_runs_end_to_end_on_olist(
         "where deals.won_date <= mqls.first_contact_date::timestamp + interval 90 day"
     )
     assert f"Held out: 2,400 leads" in report
-    from lead_scoring import calibrate as cal
+    from lead_scoring.analysis import calibrate as cal
 
     result = cal.calibrate(
         cal.duckdb_query(olist.path), "analytics", cal.read_rules(OLIST_RULES),
@@ -213,7 +213,7 @@ def test_calibrate_runs_end_to_end_on_olist(
 
 
 def test_mapping_names_a_missing_file(tmp_path: Path) -> None:
-    from lead_scoring.olist import OlistMappingError
+    from lead_scoring.warehouse.olist import OlistMappingError
 
     with pytest.raises(OlistMappingError, match=MQL_FILE):
         olist_to_raw(tmp_path, tmp_path / "out")

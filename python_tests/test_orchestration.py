@@ -21,8 +21,8 @@ from types import ModuleType
 import pytest
 
 from conftest import PROJECT_DIR, Warehouse, require_module
-from lead_scoring.generate import generate
-from lead_scoring.load import load
+from lead_scoring.synthetic.generate import generate
+from lead_scoring.warehouse.load import load
 
 DEFINITIONS = PROJECT_DIR / "orchestration" / "dagster" / "definitions.py"
 HOW_TO_ENABLE = "install it with `pip install -e .[dagster]` (.ci/run does)"

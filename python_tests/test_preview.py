@@ -20,8 +20,8 @@ import pytest
 
 from conftest import GENERATED_AS_OF, PROJECT_DIR, Warehouse
 from lead_scoring.cli import main
-from lead_scoring.load import load
-from lead_scoring.preview import PreviewError, preview
+from lead_scoring.warehouse.load import load
+from lead_scoring.analysis.preview import PreviewError, preview
 
 CHANGED = {"eng_pricing_page": "25", "fit_director_title": "30"}
 

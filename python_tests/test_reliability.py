@@ -13,7 +13,7 @@ import pytest
 from conftest import (
     GENERATED_AS_OF, MARTS, PROJECT_DIR, Warehouse,
 )
-from lead_scoring.load import load
+from lead_scoring.warehouse.load import load
 
 def test_same_inputs_give_the_same_marts(generated, tmp_path: Path) -> None:
     """Rebuild from the same raw data loaded in reverse row order, at another

@@ -580,8 +580,8 @@ def test_empty_sources_read_n_a_not_zero(sparse, tmp_path):
 
 
 def test_rows_loaded_after_the_build_are_warned_about(sparse, tmp_path):
-    from lead_scoring.load import load
-    from lead_scoring.summary import summary
+    from lead_scoring.warehouse.load import load
+    from lead_scoring.warehouse.summary import summary
 
     before = summary(sparse.path)
     assert "warning" not in before

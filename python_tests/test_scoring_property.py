@@ -1,6 +1,6 @@
 """The SQL scoring agrees with an independent Python reference (contract section 2).
 
-`lead_scoring.reference_scoring` was written from the contract text alone. This
+`reference_scoring` was written from the contract text alone. This
 file has three parts:
 
 1. hand-checked unit asserts on the reference itself (no warehouse);
@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from lead_scoring import reference_scoring as ref
-from lead_scoring.reference_scoring import ScoringVars
+import reference_scoring as ref
+from reference_scoring import ScoringVars
 
 TOLERANCE = 1e-6
 SEED_COLUMNS = (

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from lead_scoring import __version__
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.engines import default_target
+from lead_scoring.warehouse.engines import default_target
 from lead_scoring.errors import LeadScoringError
 
 EXIT_ERROR = 2
@@ -27,7 +27,7 @@ def _progress(message: str) -> None:
 
 def _run_generate(args: argparse.Namespace) -> int:
     """`generate`: write a synthetic raw data set."""
-    from lead_scoring.generate import generate
+    from lead_scoring.synthetic.generate import generate
 
     manifest = generate(
         args.out,
@@ -51,12 +51,12 @@ def _run_load(args: argparse.Namespace) -> int:
     import json
     import tempfile
 
-    from lead_scoring.load import describe_target
+    from lead_scoring.warehouse.load import describe_target
 
     source_dir = args.source_dir
     with tempfile.TemporaryDirectory(prefix="lead-scoring-map-") as mapped:
         if args.mapping == "olist":
-            from lead_scoring.olist import OLIST_VARS, olist_to_raw
+            from lead_scoring.warehouse.olist import OLIST_VARS, olist_to_raw
 
             _progress(f"mapping the Olist data set in {source_dir} onto the contract")
             olist_to_raw(source_dir, mapped)
@@ -73,7 +73,7 @@ def _run_load(args: argparse.Namespace) -> int:
 
 def _load_rows(args: argparse.Namespace, source_dir: str) -> dict[str, int]:
     """Run the loader with the command's options."""
-    from lead_scoring.load import load
+    from lead_scoring.warehouse.load import load
 
     return load(
         source_dir,
@@ -90,7 +90,7 @@ def _load_rows(args: argparse.Namespace, source_dir: str) -> dict[str, int]:
 
 def _run_summary(args: argparse.Namespace) -> int:
     """`summary`: print the warehouse report."""
-    from lead_scoring.summary import summary
+    from lead_scoring.warehouse.summary import summary
 
     print(summary(
         args.duckdb_path, schema=args.schema, raw_schema=args.raw_schema,
@@ -101,7 +101,7 @@ def _run_summary(args: argparse.Namespace) -> int:
 
 def _run_explain(args: argparse.Namespace) -> int:
     """`explain`: why a lead has its score, from the marts."""
-    from lead_scoring.explain import explain, render_text
+    from lead_scoring.analysis.explain import explain, render_text
 
     explanation = explain(
         args.lead_id, target=args.target, duckdb_path=args.duckdb_path,
@@ -118,7 +118,7 @@ def _run_preview(args: argparse.Namespace) -> int:
     """`preview`: what a proposed rule file changes, built beside the live marts."""
     import json
 
-    from lead_scoring.preview import preview
+    from lead_scoring.analysis.preview import preview
 
     try:
         variables = json.loads(args.vars) if args.vars else {}
@@ -146,7 +146,7 @@ def _run_preview(args: argparse.Namespace) -> int:
 
 def _run_report(args: argparse.Namespace) -> int:
     """`report`: write the HTML picture of the funnel."""
-    from lead_scoring.report import write_report
+    from lead_scoring.analysis.report import write_report
 
     path = write_report(
         args.out,
@@ -163,8 +163,8 @@ def _run_calibrate(args: argparse.Namespace) -> int:
     """`calibrate`: propose new points from outcomes; never touches the live seed."""
     from pathlib import Path
 
-    from lead_scoring import calibrate
-    from lead_scoring.warehouse import open_reader
+    from lead_scoring.analysis import calibrate
+    from lead_scoring.warehouse.readers import open_reader
 
     project = Path(args.project_dir)
     rules_path = Path(args.rules) if args.rules else project / "seeds" / "scoring_rules.csv"
@@ -289,7 +289,7 @@ def _add_load(commands) -> None:
         default="contract",
         help="contract: files already in the source contract (default); "
         "olist: the public Olist marketing-funnel CSVs, mapped onto it "
-        "(see lead_scoring/olist.py)",
+        "(see lead_scoring/warehouse/olist.py)",
     )
     parser.set_defaults(handler=_run_load)
 

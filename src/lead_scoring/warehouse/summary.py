@@ -5,7 +5,7 @@ rows were loaded after that build (`build_freshness`, which the report uses
 too), and shows the row counts of the raw tables, of every relation in the
 modelled schema grouped by layer (by name prefix), and the rejected raw rows
 by source table and reason from `fct_rejected_rows`. The warehouse is read through
-lead_scoring.warehouse (read-only), and named in the first line.
+lead_scoring.warehouse.readers (read-only), and named in the first line.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.load import LOADED_AT_COLUMN, quote_identifier
-from lead_scoring.warehouse import Reader, WarehouseError, open_reader
+from lead_scoring.warehouse.load import LOADED_AT_COLUMN, quote_identifier
+from lead_scoring.warehouse.readers import Reader, WarehouseError, open_reader
 
 # (layer title, name prefixes), in report order; unmatched names go to "other".
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -20,7 +20,7 @@ they were. Targets (`_TARGET_LOADERS`):
   writes from the files; one transaction, so a failure keeps the old tables.
 - spark: the files are rewritten by DuckDB as one text-only Parquet file per
   table, read by the same in-process Spark session dbt-spark uses (see
-  lead_scoring.engines) and saved as Parquet tables in the raw database. Spark
+  lead_scoring.warehouse.engines) and saved as Parquet tables in the raw database. Spark
   has no transactions: each table is written under a temporary name first and
   swapped in only once all of them were written.
 
@@ -49,7 +49,7 @@ from pathlib import Path
 
 import duckdb
 
-from lead_scoring import engines
+from lead_scoring.warehouse import engines
 from lead_scoring.contract import RAW_TABLES
 from lead_scoring.errors import LeadScoringError, LoadError
 
@@ -808,7 +808,7 @@ def load(
     """Load the six raw tables of source_dir; return rows written per table.
 
     target is duckdb, postgres or spark (connection settings from the
-    environment, see lead_scoring.engines). mode 'replace' recreates the
+    environment, see lead_scoring.warehouse.engines). mode 'replace' recreates the
     tables, 'append' inserts by column name into existing ones. Raises
     LoadError (EngineError when the engine cannot be reached), and writes
     nothing, on any problem. loaded_at ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC)

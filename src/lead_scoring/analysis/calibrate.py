@@ -55,7 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from lead_scoring.errors import CalibrationError, WarehouseError
-from lead_scoring.warehouse import Reader
+from lead_scoring.warehouse.readers import Reader
 
 DAY_SECONDS = 86_400.0
 MONTH_DAYS = 30.4375
@@ -242,13 +242,13 @@ Query = Callable[[str], dict[str, np.ndarray]]
 
 def duckdb_query(path: str | Path | None) -> Query:
     """A query function over a DuckDB warehouse file (read-only)."""
-    from lead_scoring.warehouse import open_reader
+    from lead_scoring.warehouse.readers import open_reader
 
     return warehouse_query(open_reader("duckdb", path))
 
 
 def warehouse_query(reader: Reader) -> Query:
-    """A query function over a warehouse reader (lead_scoring.warehouse):
+    """A query function over a warehouse reader (lead_scoring.warehouse.readers):
     DuckDB or PostgreSQL, read-only."""
     def run(sql: str) -> dict[str, np.ndarray]:
         try:

@@ -1,6 +1,6 @@
 """Reference implementation of the lead-scoring semantics, in plain Python.
 
-Written from the contract text only (``contracts.md`` section 2, "Scoring
+Written from the contract text only (``docs/contract.md`` section 2, "Scoring
 rules", and section 1 for what a valid activity is), independently of the SQL,
 so that a property test can compare the two. It is deliberately literal and
 slow (quadratic per lead): every score is recomputed from scratch at every
@@ -589,7 +589,7 @@ def _rows(connection: Any, relation: str, columns: Sequence[str]) -> list[dict[s
 
 def connect(path: Any) -> Any:
     """A DuckDB connection to the warehouse file, read-only when possible."""
-    from lead_scoring.load import connect_read_only
+    from lead_scoring.warehouse.load import connect_read_only
 
     return connect_read_only(path)
 
@@ -672,14 +672,3 @@ def read_staged_inputs(
         )
 
     return _with_connection(warehouse, read)
-
-
-def score_warehouse(
-    warehouse: Any,
-    rules: Sequence[Rule] | Iterable[Mapping[str, Any]],
-    scoring_vars: ScoringVars,
-    schema: str = "analytics",
-) -> dict[str, LeadResult]:
-    """Reference results for the staged inputs of a built warehouse."""
-    staged = read_staged_inputs(warehouse, schema)
-    return score_leads(staged.leads, staged.activities, staged.status_changes, rules, scoring_vars)

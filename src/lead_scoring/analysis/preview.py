@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from lead_scoring import engines
+from lead_scoring.warehouse import engines
 from lead_scoring.contract import RAW_TABLES
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.load import quote_identifier, resolve_duckdb_path
-from lead_scoring.warehouse import Reader, open_reader
+from lead_scoring.warehouse.load import quote_identifier, resolve_duckdb_path
+from lead_scoring.warehouse.readers import Reader, open_reader
 
 Progress = Callable[[str], None]
 RULE_FILE = Path("seeds") / "scoring_rules.csv"

@@ -20,7 +20,7 @@ file opens in a browser with no server and no internet. Every figure is also
 embedded as plain JSON (`<script type="application/json"
 class="figure-data">`), which is what the page draws and what tests read.
 
-The marts are read with plain SQL through lead_scoring.warehouse, so the
+The marts are read with plain SQL through lead_scoring.warehouse.readers, so the
 same queries run on DuckDB and PostgreSQL.
 """
 
@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 
 from lead_scoring.errors import ReportError
-from lead_scoring.load import quote_identifier
-from lead_scoring.summary import BUILD_INPUTS, build_freshness
-from lead_scoring.warehouse import open_reader
+from lead_scoring.warehouse.load import quote_identifier
+from lead_scoring.warehouse.summary import BUILD_INPUTS, build_freshness
+from lead_scoring.warehouse.readers import open_reader
 
 __all__ = ["ReportData", "ReportError", "build_charts", "read_marts",
            "render_html", "write_report"]
@@ -323,7 +323,7 @@ def read_marts(
     raw_schema: str = "raw",
 ) -> ReportData:
     """Read what the report shows from the marts of a built warehouse (DuckDB
-    or PostgreSQL, lead_scoring.warehouse; default $LEAD_SCORING_TARGET),
+    or PostgreSQL, lead_scoring.warehouse.readers; default $LEAD_SCORING_TARGET),
     with the freshness of the build against the raw tables (summary)."""
     with open_reader(target, duckdb_path) as reader:
         present = reader.relations(schema)

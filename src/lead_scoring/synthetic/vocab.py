@@ -1,6 +1,6 @@
 """Vocabularies of the synthetic data generator.
 
-These lists are what `lead_scoring.generate` draws raw values from. They are
+These lists are what `lead_scoring.synthetic.generate` draws raw values from. They are
 public so that the dbt seeds (country names, job titles, URL patterns) can be
 checked against what the generator actually writes.
 """

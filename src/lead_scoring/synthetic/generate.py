@@ -118,8 +118,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from lead_scoring import textcols as tc
-from lead_scoring import vocab
+from lead_scoring.synthetic import textcols as tc
+from lead_scoring.synthetic import vocab
 from lead_scoring.contract import RAW_TABLES, REJECTION_REASONS
 from lead_scoring.errors import GenerateError
 
@@ -1497,7 +1497,7 @@ def _manifest(
     rejections = expectations.summary()
     rows = {table: sink.rows for table, sink in sinks.items()}
     return {
-        "generator": "lead_scoring.generate",
+        "generator": "lead_scoring.synthetic.generate",
         "seed": ctx.seed,
         "leads": ctx.leads,
         "dirty_rate": ctx.dirty_rate,

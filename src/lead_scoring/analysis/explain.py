@@ -1,6 +1,6 @@
 """Why a lead has its score: `lead-scoring explain LEAD_ID`.
 
-Read from the marts of a built warehouse (lead_scoring.warehouse: DuckDB or
+Read from the marts of a built warehouse (lead_scoring.warehouse.readers: DuckDB or
 PostgreSQL), nothing recomputed from raw data:
 
 - the lead's attributes, grade and stage (dim_leads);
@@ -29,8 +29,8 @@ from datetime import date, datetime
 from typing import Any
 
 from lead_scoring.errors import LeadScoringError
-from lead_scoring.load import parse_utc, quote_identifier
-from lead_scoring.warehouse import Reader, open_reader
+from lead_scoring.warehouse.load import parse_utc, quote_identifier
+from lead_scoring.warehouse.readers import Reader, open_reader
 
 CATEGORIES: tuple[str, ...] = ("fit", "engagement", "negative")
 ATTRIBUTES: tuple[str, ...] = (

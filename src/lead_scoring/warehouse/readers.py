@@ -2,7 +2,7 @@
 
 `summary`, `report` and `calibrate` read the marts through a `Reader`: the
 same plain SQL on DuckDB (the file, opened read-only) and PostgreSQL (the
-connection settings of profiles.yml, lead_scoring.engines, in a read-only
+connection settings of profiles.yml, lead_scoring.warehouse.engines, in a read-only
 transaction). Each reader names the warehouse it reads (`description`), so
 every message says which one was used. Spark's tables live in the Spark
 session dbt builds in; these commands refuse that target with a hint.
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from lead_scoring import engines
+from lead_scoring.warehouse import engines
 from lead_scoring.errors import WarehouseError
 
 __all__ = ["Reader", "WarehouseError", "open_reader"]
@@ -90,7 +90,7 @@ class DuckDBReader(Reader):
     def __init__(self, duckdb_path: str | os.PathLike[str] | None) -> None:
         import duckdb
 
-        from lead_scoring.load import connect_read_only, resolve_duckdb_path
+        from lead_scoring.warehouse.load import connect_read_only, resolve_duckdb_path
 
         path = resolve_duckdb_path(duckdb_path)
         self.description = str(path)

@@ -1,0 +1,1 @@
+"""Analyses of built marts: explain, preview, report and calibrate."""

@@ -1,0 +1,1 @@
+"""Synthetic data in the source contract: the generator and its vocabulary."""
