@@ -12,6 +12,19 @@
     {%- if not config.get('fast', true) -%}
         {{- return(default__load_csv_rows(model, agate_table)) -}}
     {%- endif -%}
+    {%- set table_columns = adapter.get_columns_in_relation(this)
+        | map(attribute='name') | map('lower') | list -%}
+    {%- set file_columns = agate_table.column_names | map('lower') | list -%}
+    {%- if table_columns != file_columns -%}
+        {%- do exceptions.raise_compiler_error(
+            model.original_file_path ~ ' has the columns ('
+            ~ (file_columns | join(', ')) ~ ') but the existing table '
+            ~ this ~ ' has (' ~ (table_columns | join(', '))
+            ~ '): the file\'s columns changed since the seed was loaded. '
+            ~ 'Load it anew: dbt seed --full-refresh --select ' ~ model.name
+            ~ ' (or dbt build --full-refresh).'
+        ) -%}
+    {%- endif -%}
     {%- set rejects = 'seed_rejects_' ~ model.name -%}
     {%- set scans = 'seed_reject_scans_' ~ model.name -%}
     {%- do run_query(

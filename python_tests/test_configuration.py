@@ -136,3 +136,29 @@ def test_long_seed_row_is_named_by_file_and_row(tmp_path: Path) -> None:
     assert "seeds/country_codes.csv" in message
     assert "Row 3 has 3 values, but Table only has 2 columns" in message
     assert "country_codes" not in built_relations(warehouse)
+
+
+def test_seed_whose_columns_changed_says_to_load_it_anew(tmp_path: Path) -> None:
+    """A seed file that gained a column since its table was loaded stops the
+    load with both column lists and the command that loads it anew."""
+    warehouse = Warehouse(tmp_path)
+    original = (PROJECT_DIR / "seeds" / "lead_statuses.csv").read_text()
+    warehouse.with_seed("lead_statuses", original)
+    warehouse.dbt("seed", "--select", "lead_statuses")
+    lines = original.splitlines()
+    widened = [lines[0] + ",owner_team"] + [line + ",sales" for line in lines[1:]]
+    (warehouse.project_dir / "seeds" / "lead_statuses.csv").write_text(
+        "\n".join(widened) + "\n"
+    )
+    result = warehouse.dbt_raw("seed", "--select", "lead_statuses")
+    assert not result.success
+    message = failure_summary(result)
+    assert "seeds/lead_statuses.csv has the columns (" in message
+    assert ", owner_team) but the existing table" in message
+    assert "dbt seed --full-refresh --select lead_statuses" in message
+    assert warehouse.dbt_raw(
+        "seed", "--full-refresh", "--select", "lead_statuses"
+    ).success
+    assert warehouse.query(
+        "select distinct owner_team from analytics.lead_statuses"
+    ) == [("sales",)]

@@ -42,7 +42,7 @@ EDITS: list[tuple[str, Callable[[str], str], bool]] = [
     ("seeds/country_codes.csv", replace_text("us,US", "us,CA"), True),
     ("seeds/company_size_bands.csv", replace_text("51-200,51,200", "51-200,31,200"), True),
     ("seeds/url_page_patterns.csv", replace_text("/features,product_page_view,30", "/features,pricing_page_view,30"), True),
-    ("seeds/activity_types.csv", replace_text("email_click,email,Clicked a link in a marketing e-mail\n", ""), True),
+    ("seeds/activity_types.csv", replace_text("email_click,email,false,Clicked a link in a marketing e-mail\n", ""), True),
     ("seeds/scoring_rules.csv", replace_text(
         "eng_pricing_page,engagement,activity_type,equals,pricing_page_view,10,30,30",
         "eng_pricing_page,engagement,activity_type,equals,pricing_page_view,25,60,7",

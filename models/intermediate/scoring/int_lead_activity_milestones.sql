@@ -5,7 +5,8 @@
 ) }}
 
 -- One row per lead with at least one usable activity: how many, the first
--- one, and its first engagement (the first activity other than
+-- one, and its first engagement (the first activity whose type is not a
+-- subscriber activity in seeds/activity_types.csv, i.e. other than
 -- newsletter_signup or email_open, in (occurred_at, activity_id) order),
 -- which makes it a lead rather than a subscriber. What the qualification
 -- starts and the lifecycle read, so that they need not scan every activity.
@@ -19,19 +20,35 @@ activities as (
     where {{ lead_scoring.in_changed_leads(mode, 'lead_id') }}
 ),
 
+subscriber_types as (
+    select activity_type from {{ ref('activity_types') }}
+    where is_subscriber_activity
+),
+
+typed as (
+    -- Unknown types are engagement too: only the listed ones keep a lead
+    -- a subscriber.
+    select
+        activities.lead_id,
+        activities.activity_id,
+        activities.occurred_at,
+        subscriber_types.activity_type is null as is_engagement
+    from activities
+    left join subscriber_types
+        on activities.activity_type = subscriber_types.activity_type
+),
+
 ranked as (
     select
         lead_id,
         activity_id,
         occurred_at,
-        activity_type not in ('newsletter_signup', 'email_open') as is_engagement,
+        is_engagement,
         row_number() over (
-            partition by
-                lead_id,
-                activity_type not in ('newsletter_signup', 'email_open')
+            partition by lead_id, is_engagement
             order by occurred_at, {{ lead_scoring.text_order('activity_id') }}
         ) as type_rank
-    from activities
+    from typed
 ),
 
 aggregated as (
