@@ -60,6 +60,12 @@ RAW_LOAD_COUNTERS = {"stg_crm__raw_loads", "stg_marketing__raw_loads"}
 # More `join` keywords than MAX_JOINS (or more parents than MAX_PARENTS),
 # with the reason it is fine.
 MANY_JOINS_ALLOWED = {
+    "int_lead_stage_events": (
+        "7 parents, unioned rather than joined: one event stream per thing "
+        "that moves a stage (creation, first engagement, acceptance, "
+        "reset, first disqualification, opportunity) and the stages seed "
+        "that orders them"
+    ),
     "base_marketing__activities": (
         "9 join keywords: the page types of the new rows' URLs, the erasure "
         "check (known lead ids, erased hashes) of new and stored rows, the "

@@ -47,16 +47,7 @@ first_engagements as (
 ),
 
 first_disqualifications as (
-    select
-        lead_id,
-        changed_at,
-        status_change_id,
-        row_number() over (
-            partition by lead_id
-            order by changed_at, {{ lead_scoring.text_order('status_change_id') }}
-        ) as disqualification_rank
-    from status_changes
-    where status = 'disqualified'
+    select * from {{ ref('int_lead_first_disqualifications') }}
 ),
 
 events as (
@@ -76,11 +67,9 @@ events as (
         1 as event_priority,
         status_change_id as event_key,
         'status_change' as event_type,
-        case
-            when status = 'sales_accepted' then 'sql'
-        end as target_stage
+        'sql' as target_stage
     from status_changes
-    where status = 'sales_accepted'
+    where is_acceptance
     union all
     select
         epochs.lead_id,
@@ -94,13 +83,12 @@ events as (
     union all
     select
         lead_id,
-        changed_at as event_at,
+        disqualified_at as event_at,
         1 as event_priority,
-        status_change_id as event_key,
+        disqualified_change_id as event_key,
         'disqualification' as event_type,
         'disqualified' as target_stage
     from first_disqualifications
-    where disqualification_rank = 1
     union all
     select
         lead_id,

@@ -45,7 +45,8 @@ first_touches as (
 decisions as (
     select
         windows.mql_event_id,
-        status_changes.status,
+        status_changes.mql_outcome,
+        status_changes.is_acceptance,
         status_changes.reason,
         status_changes.changed_at,
         row_number() over (
@@ -107,15 +108,9 @@ final as (
         decisions.changed_at as outcome_at,
         attributed_opportunities.opportunity_id,
         attributed_opportunities.created_at as opportunity_created_at,
+        coalesce(decisions.mql_outcome, 'pending') as outcome,
         case
-            when decisions.status = 'sales_accepted' then 'accepted'
-            when decisions.status = 'sales_rejected' then 'rejected'
-            when decisions.status = 'recycled' then 'recycled'
-            when decisions.status = 'disqualified' then 'disqualified'
-            else 'pending'
-        end as outcome,
-        case
-            when decisions.status = 'sales_accepted' then decisions.changed_at
+            when decisions.is_acceptance then decisions.changed_at
         end as sql_at,
         case
             when attributed_opportunities.is_won

@@ -15,25 +15,7 @@ status_changes as (
 ),
 
 first_disqualifications as (
-    select
-        lead_id,
-        changed_at as disqualified_at,
-        status_change_id as disqualified_change_id
-    from (
-        select
-            lead_id,
-            changed_at,
-            status_change_id,
-            row_number() over (
-                partition by lead_id
-                order by
-                    changed_at asc,
-                    {{ lead_scoring.text_order('status_change_id') }} asc
-            ) as disqualification_rank
-        from status_changes
-        where status = 'disqualified'
-    ) as disqualifications
-    where disqualification_rank = 1
+    select * from {{ ref('int_lead_first_disqualifications') }}
 ),
 
 beginnings as (
@@ -59,7 +41,7 @@ resets as (
         changed_at as start_at,
         status_change_id as start_change_id
     from status_changes
-    where status in ('sales_rejected', 'recycled')
+    where is_reset
 ),
 
 starts as (

@@ -1,5 +1,6 @@
--- One row per usable lead status changes record (see base_crm__lead_status_changes for the
--- rows that were rejected and why).
+-- One row per usable lead status change (see base_crm__lead_status_changes
+-- for the rows that were rejected and why), with what the status means to
+-- the lifecycle (seeds/lead_statuses.csv).
 
 with
 
@@ -8,14 +9,24 @@ lead_status_changes as (
     where rejection_reason is null
 ),
 
+statuses as (
+    select * from {{ ref('lead_statuses') }}
+),
+
 final as (
     select
-        status_change_id,
-        lead_id,
-        status,
-        reason,
-        changed_at
+        lead_status_changes.status_change_id,
+        lead_status_changes.lead_id,
+        lead_status_changes.status,
+        statuses.mql_outcome,
+        statuses.is_acceptance,
+        statuses.is_reset,
+        statuses.is_disqualification,
+        lead_status_changes.reason,
+        lead_status_changes.changed_at
     from lead_status_changes
+    inner join statuses
+        on lead_status_changes.status = statuses.status
 )
 
 select * from final
