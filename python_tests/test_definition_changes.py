@@ -47,7 +47,7 @@ EDITS: list[tuple[str, Callable[[str], str], bool]] = [
         "eng_pricing_page,engagement,activity_type,equals,pricing_page_view,10,30,30",
         "eng_pricing_page,engagement,activity_type,equals,pricing_page_view,25,60,7",
     ), True),
-    ("seeds/lead_statuses.csv", replace_text("recycled,The lead went cold and returns to nurture.\n", ""), True),
+    ("seeds/lead_statuses.csv", replace_text("recycled,recycled,false,true,false,The lead went cold and returns to nurture.\n", ""), True),
     ("seeds/lifecycle_stages.csv", replace_text("In an active sales process", "In an active sales cycle"), False),
     ("dbt_project.yml", replace_text("mql_min_fit_score: 30", "mql_min_fit_score: 25"), True),
     ("macros/scoring/fast_track_types_sql.sql", replace_text(
