@@ -7,6 +7,7 @@ and returns a ReportData; the chart modules and the page read only that.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,7 +16,7 @@ from typing import Any
 from lead_scoring.errors import ReportError
 from lead_scoring.warehouse.load import quote_identifier
 from lead_scoring.warehouse.readers import open_reader
-from lead_scoring.warehouse.summary import BUILD_INPUTS, build_freshness
+from lead_scoring.warehouse.summary import BuildFreshness, build_freshness
 
 
 Progress = Callable[[str], None]
@@ -191,8 +192,8 @@ def _named(columns: Sequence[str], rows: list[tuple]) -> list[dict[str, Any]]:
 
 
 def _report_data(
-    source: str, rows: dict[str, list[tuple]], freshness: Any = None,
-    raw_rows: dict[str, int] | None = None,
+    source: str, rows: dict[str, list[tuple]],
+    freshness: BuildFreshness | None = None,
 ) -> ReportData:
     """A ReportData from the rows of the `_queries` (any engine)."""
     cohorts = []
@@ -246,9 +247,9 @@ def _report_data(
         mql_events=len(rows["speed"]),
         speed_to_lead_minutes=speeds,
         touched_within_5_minutes=sum(1 for _, within in rows["speed"] if within),
-        built_at=getattr(freshness, "built_at", None),
-        warnings=list(getattr(freshness, "warnings", []) or []),
-        raw_rows=dict(raw_rows or {}),
+        built_at=freshness.built_at if freshness else None,
+        warnings=list(freshness.warnings) if freshness else [],
+        raw_rows=dict(freshness.raw_rows) if freshness else {},
         path_opportunities=int(path_opportunities or 0),
         path_customers=int(path_customers or 0),
         days_to_sql=days_to_sql,
@@ -297,16 +298,8 @@ def read_marts(
             )
         rows = {name: reader.rows(sql) for name, sql in _queries(schema).items()}
         freshness = build_freshness(reader, schema, raw_schema)
-        raw_rows = {}
-        if BUILD_INPUTS in present:
-            raw_rows = {
-                table: int(count) for table, count in reader.rows(
-                    "select source_table, raw_rows from "
-                    f"{quote_identifier(schema)}.{quote_identifier(BUILD_INPUTS)}"
-                )
-            }
         return _report_data(
-            f"{reader.description} (schema {schema})", rows, freshness, raw_rows
+            f"{reader.description} (schema {schema})", rows, freshness
         )
 
 

@@ -122,6 +122,8 @@ class BuildFreshness:
     as_of: str | None = None
     built_at: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # rows of each raw table when the build read it
+    raw_rows: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """The header lines: as_of, build time, then one line a warning."""
@@ -196,7 +198,10 @@ def build_freshness(
             f"{_text(newest_now)} against {_text(newest_then)}; the marts "
             "do not show this yet (run dbt build)"
         )
-    return BuildFreshness(as_of=as_of, built_at=built_at, warnings=warnings)
+    return BuildFreshness(
+        as_of=as_of, built_at=built_at, warnings=warnings,
+        raw_rows={table: int(rows) for table, rows, *_ in recorded},
+    )
 
 
 def summary(
