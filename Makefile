@@ -34,6 +34,7 @@ demo: $(STAMP)
 	$(BIN)/lead-scoring generate --out $(DEMO_DIR) --leads $(DEMO_LEADS) \
 		--seed 42 --dirty-rate 0.05 --as-of "$(DEMO_AS_OF)"
 	$(BIN)/lead-scoring load --from $(DEMO_DIR)
+	$(BIN)/lead-scoring check-seeds
 	$(BIN)/dbt build --vars '{as_of: "$(DEMO_AS_OF)"}'
 	$(BIN)/lead-scoring summary
 	$(BIN)/lead-scoring report --out warehouse/funnel_report.html

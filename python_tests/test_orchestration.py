@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -180,6 +181,41 @@ def test_scoring_refresh_job_materialises_the_scoring_marts(orchestration) -> No
     }
     assert rejected == expected
     assert any(reason == "future_dated" for _, reason in expected)
+
+
+def test_a_malformed_seed_row_stops_the_job_before_dbt_runs(
+    orchestration, tmp_path, monkeypatch
+) -> None:
+    """dbt on PostgreSQL or Spark would load a short seed row padded with
+    nulls; the job reads every seed file first and fails naming the row."""
+    import dagster
+
+    module, warehouse, _ = orchestration
+    shutil.copy(PROJECT_DIR / "dbt_project.yml", tmp_path / "dbt_project.yml")
+    shutil.copytree(PROJECT_DIR / "seeds", tmp_path / "seeds")
+    rules = tmp_path / "seeds" / "scoring_rules.csv"
+    rules.write_text(rules.read_text() + "e_half_written_rule,engagement\n")
+    monkeypatch.setattr(module, "PROJECT_DIR", tmp_path)
+    built = (
+        "select table_name from information_schema.tables"
+        " where table_schema like 'analytics%' order by 1"
+    )
+    before = warehouse.query(built)
+    result = module.defs.resolve_job_def("scoring_refresh").execute_in_process(
+        run_config=dagster.RunConfig(
+            ops={"lead_scoring_dbt_assets": module.DbtRunConfig(as_of=AS_OF)}
+        ),
+        instance=dagster.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [
+        event for event in result.all_events if event.is_step_failure
+    ]
+    message = failure.step_failure_data.error.to_string()  # with its cause
+    lines = len(rules.read_text().splitlines())
+    assert f"seeds/scoring_rules.csv line {lines}: 2 values where the header" in message
+    assert warehouse.query(built) == before  # dbt never ran
 
 
 def test_instance_config_runs_one_warehouse_job_at_a_time(orchestration, tmp_path) -> None:

@@ -57,6 +57,8 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from lead_scoring.seeds import check_seeds
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 # One run at a time may write the DuckDB warehouse (see dagster.yaml).
@@ -140,6 +142,9 @@ def lead_scoring_dbt_assets(
     context: AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig
 ) -> Iterator[Any]:
     """`dbt build` of the selected models and seeds, with their tests."""
+    # dbt would pad a short seed row with nulls on PostgreSQL and Spark:
+    # every seed file is read first, and a malformed row stops the run here.
+    check_seeds(PROJECT_DIR)
     args = ["build"]
     if config.as_of:
         args += ["--vars", json.dumps({"as_of": config.as_of})]

@@ -1,5 +1,5 @@
-"""The `lead-scoring` command: generate, load, summarise, calibrate, bench,
-report.
+"""The `lead-scoring` command: generate, load, summarise, explain, preview,
+check seeds, calibrate, bench, report.
 
 Results go to standard output, progress lines to standard error. Expected
 failures print `error: <message>` and a hint, and exit with status 2.
@@ -141,6 +141,15 @@ def _run_preview(args: argparse.Namespace) -> int:
 
         Path(args.out).write_text(text)
         _progress(f"preview: wrote {args.out}")
+    return 0
+
+
+def _run_check_seeds(args: argparse.Namespace) -> int:
+    """`check-seeds`: every row of every seed file as dbt will read it."""
+    from lead_scoring.seeds import check_seeds
+
+    count = check_seeds(args.project_dir)
+    print(f"check-seeds: {count} seed files, every row has one value per column")
     return 0
 
 
@@ -367,6 +376,23 @@ def _add_preview(commands) -> None:
     parser.set_defaults(handler=_run_preview)
 
 
+def _add_check_seeds(commands) -> None:
+    """Arguments of `check-seeds`."""
+    parser = commands.add_parser(
+        "check-seeds",
+        help="name every malformed row of the seed files by file and line",
+        description="Read every seed file as dbt will and fail (exit 2) on rows "
+        "with more or fewer values than the header, and on blank lines: dbt "
+        "itself stops on the first only with an agate row number, and on "
+        "PostgreSQL and Spark loads the others padded with nulls. Run it "
+        "before dbt build after editing a seed.",
+    )
+    parser.add_argument(
+        "--project-dir", default=".", help="dbt project (default .)"
+    )
+    parser.set_defaults(handler=_run_check_seeds)
+
+
 def _add_report(commands) -> None:
     """Arguments of `report`."""
     parser = commands.add_parser(
@@ -513,6 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_summary(commands)
     _add_explain(commands)
     _add_preview(commands)
+    _add_check_seeds(commands)
     _add_calibrate(commands)
     _add_bench(commands)
     _add_report(commands)

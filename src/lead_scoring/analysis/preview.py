@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 from lead_scoring.warehouse import engines
 from lead_scoring.contract import RAW_TABLES
+from lead_scoring.seeds import check_seeds
 from lead_scoring.errors import LeadScoringError
 from lead_scoring.warehouse.load import quote_identifier, resolve_duckdb_path
 from lead_scoring.warehouse.readers import Reader, open_reader
@@ -290,6 +291,7 @@ def preview(
     with tempfile.TemporaryDirectory(prefix="lead-scoring-preview-") as folder:
         scratch = Path(folder)
         copy = _copy_project(project, scratch / "project", rules_path)
+        check_seeds(copy)  # the proposed rule file, as dbt will read it
         env = {**os.environ, "DBT_PROFILES_DIR": str(copy),
                "LEAD_SCORING_TARGET": chosen}
         report(f"preview: building {rules_path} at as_of {as_of_text} "
