@@ -73,14 +73,15 @@ down so that a disagreement with the SQL can be traced to a choice):
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from lead_scoring.contract import ACTIVITY_TYPES
 
 ATTRIBUTE_FIELDS: tuple[str, ...] = (
     "job_title",
@@ -97,7 +98,14 @@ ATTRIBUTE_FIELDS: tuple[str, ...] = (
 NUMERIC_FIELDS: frozenset[str] = frozenset({"employee_count", "annual_revenue"})
 ACTIVITY_FIELD = "activity_type"
 
-KNOWN_ACTIVITY_TYPES: frozenset[str] = frozenset(ACTIVITY_TYPES)
+# The known activity types are data: the rows of seeds/activity_types.csv.
+with open(
+    Path(__file__).resolve().parents[1] / "seeds" / "activity_types.csv",
+    newline="", encoding="utf-8",
+) as _seed:
+    KNOWN_ACTIVITY_TYPES: frozenset[str] = frozenset(
+        row["activity_type"] for row in csv.DictReader(_seed)
+    )
 DEFAULT_FAST_TRACK: tuple[str, ...] = ("demo_request", "contact_request")
 
 NURTURE, MQL, SQL, DISQUALIFIED = "nurture", "mql", "sql", "disqualified"

@@ -33,8 +33,6 @@ def loaded(tmp_path: Path) -> Warehouse:
         ({"mql_score_threshold": "seventy"},
          "var mql_score_threshold = seventy must be a number >= 0"),
         ({"mql_min_fit_score": True}, "var mql_min_fit_score = True must be a number"),
-        ({"fast_track_activity_types": ["demo_request", "Chat"]},
-         "var fast_track_activity_types names 'Chat', which is not an activity type"),
         ({"lead_grade_fit_edges": [10, 20, 30]},
          "var lead_grade_fit_edges = [10, 20, 30] must be in decreasing order"),
         ({"speed_to_lead_sla_minutes": 0},
@@ -49,6 +47,45 @@ def test_bad_var_stops_the_run(loaded: Warehouse, bad_vars: dict, message: str) 
     assert not result.success
     assert message in failure_summary(result)
     assert built_relations(loaded) == set()
+
+
+def test_unknown_fast_track_type_stops_the_run_before_scoring(loaded: Warehouse) -> None:
+    """The known types are the rows of seeds/activity_types.csv: a type the
+    seed does not hold stops the run at int_scoring_rules_validated, with
+    the seed's types; nothing downstream of the rules is built."""
+    result = loaded.dbt_raw("build", vars={
+        "as_of": "2025-01-01",
+        "fast_track_activity_types": ["demo_request", "Chat", " Webinar_Attendance "],
+    })
+    assert not result.success
+    message = failure_summary(result)
+    assert (
+        "var fast_track_activity_types names 'Chat', which is not an activity "
+        "type of seeds/activity_types.csv (known: careers_page_view, "
+        "contact_request, content_download, demo_request,"
+    ) in message
+    assert "Webinar_Attendance" not in message  # trimmed and lower-cased, it is known
+    built = built_relations(loaded)
+    assert {"activity_types", "int_scoring_rules_checked"} <= built
+    assert not {"int_scoring_rules_validated", "int_activity_group_scores",
+                "dim_leads"} & built
+
+
+def test_a_type_added_to_the_seed_can_be_fast_tracked(tmp_path: Path) -> None:
+    """A new activity type written into seeds/activity_types.csv is known at
+    once: var fast_track_activity_types may name it."""
+    warehouse = Warehouse(tmp_path)
+    seed = (PROJECT_DIR / "seeds" / "activity_types.csv").read_text()
+    warehouse.with_seed(
+        "activity_types",
+        seed + "sales_chat,web,false,Chatted with sales on the website\n",
+    )
+    warehouse.write_raw({})
+    result = warehouse.dbt_raw("build", vars={
+        "as_of": "2025-01-01", "fast_track_activity_types": ["sales_chat"],
+    })
+    assert result.success, failure_summary(result)
+    assert "dim_leads" in built_relations(warehouse)
 
 
 def test_every_bad_var_is_reported_at_once(loaded: Warehouse) -> None:

@@ -89,16 +89,23 @@ def test_docs_generate_offline(generated) -> None:
     ) == []
 
 
-def test_activity_types_seed_is_the_contract_list() -> None:
+def test_activity_types_seed_knows_what_the_generator_writes() -> None:
+    """The known types are the seed's rows: every raw type the generator
+    writes but its planted unknown one, and the page types URLs re-type page
+    views into (seeds/url_page_patterns.csv)."""
     import csv
 
     from conftest import PROJECT_DIR
-    from lead_scoring.contract import ACTIVITY_TYPES
+    from lead_scoring.synthetic import vocab
 
-    with open(PROJECT_DIR / "seeds" / "activity_types.csv", newline="") as handle:
-        seeded = [row["activity_type"] for row in csv.DictReader(handle)]
-    assert sorted(seeded) == sorted(ACTIVITY_TYPES)
-    assert len(set(ACTIVITY_TYPES)) == 17
+    def column(seed: str, name: str) -> set[str]:
+        with open(PROJECT_DIR / "seeds" / f"{seed}.csv", newline="") as handle:
+            return {row[name] for row in csv.DictReader(handle)}
+
+    seeded = column("activity_types", "activity_type")
+    written = set(vocab.ACTIVITY_TYPES) - {vocab.UNKNOWN_ACTIVITY_TYPE}
+    assert vocab.UNKNOWN_ACTIVITY_TYPE not in seeded
+    assert seeded == written | column("url_page_patterns", "page_type")
 
 
 def test_scoring_refresh_builds_on_an_empty_warehouse(tmp_path) -> None:

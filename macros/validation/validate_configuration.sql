@@ -25,20 +25,6 @@
 {% endmacro %}
 
 
-{% macro contract_activity_types() %}
-    {#- The activity types of the source contract, after normalisation and
-        URL re-typing (the activity_types seed holds the same list, tested
-        by assert_activity_types_seed_matches_contract). -#}
-    {{- return([
-        'email_open', 'email_click', 'email_bounce', 'unsubscribe',
-        'newsletter_signup', 'page_view', 'pricing_page_view',
-        'product_page_view', 'careers_page_view', 'content_download',
-        'webinar_registration', 'webinar_attendance', 'form_submission',
-        'demo_request', 'contact_request', 'trial_signup', 'event_attendance',
-    ]) -}}
-{% endmacro %}
-
-
 {% macro var_problems() %}
     {#- One message per var with an unusable value (dbt_project.yml or
         --vars). -#}
@@ -65,17 +51,6 @@
             "var fast_track_activity_types = " ~ fast_track
             ~ " must be a list of activity types"
         ) -%}
-    {%- else -%}
-        {%- for activity_type in fast_track -%}
-            {%- set cleaned = activity_type | string | trim | lower -%}
-            {%- if cleaned and cleaned not in lead_scoring.contract_activity_types() -%}
-                {%- do problems.append(
-                    "var fast_track_activity_types names '" ~ activity_type
-                    ~ "', which is not an activity type (known: "
-                    ~ lead_scoring.contract_activity_types() | join(', ') ~ ")"
-                ) -%}
-            {%- endif -%}
-        {%- endfor -%}
     {%- endif -%}
     {%- set edges = var('lead_grade_fit_edges') -%}
     {%- if edges is string or edges is not iterable or edges | length != 3 -%}
@@ -153,6 +128,29 @@
                 ~ " does not exist in the target warehouse: load the raw data "
                 ~ "first (lead-scoring load --from DIR), or set var raw_schema "
                 ~ "to the schema that holds it"
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(problems) -}}
+{% endmacro %}
+
+
+{% macro unknown_fast_track_problems(known_types) %}
+    {#- One message per type var fast_track_activity_types names that is not
+        in known_types (the activity_type column of the activity_types seed,
+        read by int_scoring_rules_validated before any scoring). -#}
+    {%- set configured = var('fast_track_activity_types') -%}
+    {%- if configured is string -%}
+        {%- set configured = configured.split(',') -%}
+    {%- endif -%}
+    {%- set problems = [] -%}
+    {%- for activity_type in configured or [] -%}
+        {%- set cleaned = activity_type | string | trim | lower -%}
+        {%- if cleaned and cleaned not in known_types -%}
+            {%- do problems.append(
+                "var fast_track_activity_types names '" ~ activity_type
+                ~ "', which is not an activity type of seeds/activity_types.csv"
+                ~ " (known: " ~ known_types | join(', ') ~ ")"
             ) -%}
         {%- endif -%}
     {%- endfor -%}

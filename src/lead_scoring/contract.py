@@ -71,30 +71,6 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Activity types after staging's normalisation: the contract's fourteen, then
-# the three a page_view can be re-typed into by URL. Anything else is an
-# unknown type (kept, scores 0). The seed seeds/activity_types.csv and the
-# macro contract_activity_types hold the same list (tested).
-ACTIVITY_TYPES: tuple[str, ...] = (
-    "email_open",
-    "email_click",
-    "email_bounce",
-    "unsubscribe",
-    "newsletter_signup",
-    "page_view",
-    "content_download",
-    "webinar_registration",
-    "webinar_attendance",
-    "form_submission",
-    "demo_request",
-    "contact_request",
-    "trial_signup",
-    "event_attendance",
-    "pricing_page_view",
-    "product_page_view",
-    "careers_page_view",
-)
-
 # Reasons a raw row can be rejected by staging, in the order staging applies
 # them (the first that applies is the one recorded).
 REJECTION_REASONS: tuple[str, ...] = (

@@ -1,6 +1,20 @@
--- The active scoring rules, once all of them are valid. A malformed active
--- rule stops the run here, before any scoring, with one message naming each
--- bad rule_id and its problem.
+-- The active scoring rules, once all of them and the fast-track types are
+-- valid. A malformed active rule, or a type in var fast_track_activity_types
+-- that seeds/activity_types.csv does not hold, stops the run here, before any
+-- scoring, with one message naming each problem.
+
+{%- set seeded_types = lead_scoring.load_built_relation(ref('activity_types')) %}
+{%- if seeded_types is not none %}
+    {%- set known_types = run_query(
+        'select activity_type from ' ~ seeded_types ~ ' order by activity_type'
+    ).columns[0].values() | list %}
+    {%- set type_problems = lead_scoring.unknown_fast_track_problems(known_types) %}
+    {%- if type_problems %}
+        {{- exceptions.raise_compiler_error(
+            'lead_scoring cannot score:\n  - ' ~ (type_problems | join('\n  - '))
+        ) }}
+    {%- endif %}
+{%- endif %}
 
 {%- set checked = lead_scoring.load_built_relation(
     ref('int_scoring_rules_checked')
