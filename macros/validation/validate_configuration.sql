@@ -139,14 +139,9 @@
     {#- One message per type var fast_track_activity_types names that is not
         in known_types (the activity_type column of the activity_types seed,
         read by int_scoring_rules_validated before any scoring). -#}
-    {%- set configured = var('fast_track_activity_types') -%}
-    {%- if configured is string -%}
-        {%- set configured = configured.split(',') -%}
-    {%- endif -%}
     {%- set problems = [] -%}
-    {%- for activity_type in configured or [] -%}
-        {%- set cleaned = activity_type | string | trim | lower -%}
-        {%- if cleaned and cleaned not in known_types -%}
+    {%- for activity_type in lead_scoring.fast_track_types() -%}
+        {%- if activity_type not in known_types -%}
             {%- do problems.append(
                 "var fast_track_activity_types names '" ~ activity_type
                 ~ "', which is not an activity type of seeds/activity_types.csv"
