@@ -1,0 +1,343 @@
+"""Calibration inputs: the settings, the scoring-rule seed and the warehouse.
+
+The shared constants and helpers of `lead_scoring.analysis.calibrate` (the
+design is described there), its Settings, the seed as read (Rule, RuleFile,
+read_rules) and what it reads from the marts of a built warehouse
+(WarehouseData, read_warehouse, the query functions).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lead_scoring.errors import CalibrationError, WarehouseError
+from lead_scoring.warehouse.readers import Reader
+
+DAY_SECONDS = 86_400.0
+MONTH_DAYS = 30.4375
+OUTCOMES = {
+    "sql": ("sql", "opportunity", "customer"),
+    "customer": ("customer",),
+}
+SEED_COLUMNS = (
+    "rule_id",
+    "category",
+    "field",
+    "operator",
+    "value",
+    "points",
+    "max_points",
+    "decay_half_life_days",
+    "is_active",
+)
+PROPOSED_RULES_FILE = "scoring_rules.csv"
+REPORT_FILE = "calibration_report.md"
+_TOP_SHARE = 0.10
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    """Default progress sink: say nothing."""
+
+
+def _day(epoch: float) -> str:
+    """An epoch second as YYYY-MM-DD (UTC)."""
+    return np.datetime64(int(epoch), "s").astype("datetime64[D]").astype(str)
+
+
+# ------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to calibrate; the defaults are the documented ones."""
+
+    outcome: str = "sql"
+    window_days: float = 90.0
+    l2: float | None = None  # None: chosen by validation (L2_GRID)
+    min_conversions: int = 100
+    min_rule_leads: int = 30
+    min_test_conversions: int = 30
+    test_share: float = 0.3
+    capacity_months: int = 6
+    mql_score_threshold: float = 70.0
+    mql_min_fit_score: float = 30.0
+    sales_capacity_mqls_per_month: float = 100.0
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, one line each."""
+        found = []
+        if self.outcome not in OUTCOMES:
+            found.append(f"outcome {self.outcome!r} is not one of {sorted(OUTCOMES)}")
+        positive = {
+            "window_days": self.window_days,
+            "min_conversions": self.min_conversions,
+            "capacity_months": self.capacity_months,
+            "sales_capacity_mqls_per_month": self.sales_capacity_mqls_per_month,
+            "mql_score_threshold": self.mql_score_threshold,
+        }
+        for name, value in positive.items():
+            if not value > 0:
+                found.append(f"{name} must be > 0 (got {value})")
+        if self.l2 is not None and not self.l2 >= 0:
+            found.append(f"l2 must be >= 0 (got {self.l2})")
+        if not 0 < self.test_share < 1:
+            found.append(f"test_share must be between 0 and 1 (got {self.test_share})")
+        return found
+
+
+# ---------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the scoring-rule seed, as written in the file."""
+
+    row: dict[str, str]
+
+    @property
+    def rule_id(self) -> str:
+        return self.row["rule_id"].strip()
+
+    @property
+    def category(self) -> str:
+        return self.row["category"].strip().lower()
+
+    @property
+    def is_active(self) -> bool:
+        return self.row["is_active"].strip().lower() in ("true", "t", "1", "yes", "y")
+
+    @property
+    def is_activity_rule(self) -> bool:
+        return self.row["field"].strip().lower() == "activity_type"
+
+    @property
+    def points(self) -> int:
+        return int(float(self.row["points"]))
+
+    @property
+    def max_points(self) -> float | None:
+        text = self.row["max_points"].strip()
+        return float(text) if text else None
+
+    @property
+    def unit(self) -> float:
+        """Points of one fresh firing (1 for a rule worth 0 points)."""
+        return float(abs(self.points)) or 1.0
+
+    @property
+    def cap_in_firings(self) -> float:
+        """The cap as a number of fresh firings (infinity when uncapped)."""
+        cap = self.max_points
+        if cap is None or self.points == 0:
+            return math.inf
+        return cap / self.unit
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    """The seed as read: its header and rows in order."""
+
+    header: tuple[str, ...]
+    rules: tuple[Rule, ...]
+
+    @property
+    def active(self) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.is_active)
+
+
+def read_rules(path: str | Path) -> RuleFile:
+    """Read the scoring-rule seed; errors name the file and the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise CalibrationError(
+            f"scoring-rule file {path} does not exist",
+            "pass --rules with the seed the warehouse was built with "
+            "(default seeds/scoring_rules.csv of the project)",
+        )
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = tuple(reader.fieldnames or ())
+        missing = [column for column in SEED_COLUMNS if column not in header]
+        if missing:
+            raise CalibrationError(
+                f"{path} lacks the columns {', '.join(missing)}",
+                "the seed needs the columns of the contract (docs/contract.md, section 2)",
+            )
+        rules = tuple(
+            Rule({key: (value or "") for key, value in row.items() if key})
+            for row in reader
+        )
+    for rule in rules:
+        if rule.is_active:
+            try:
+                rule.points  # noqa: B018 - validates the number
+            except ValueError:
+                raise CalibrationError(
+                    f"rule {rule.rule_id}: points {rule.row['points']!r} is not a number",
+                    "fix the seed and run dbt build before calibrating",
+                ) from None
+    return RuleFile(header, rules)
+
+
+# ------------------------------------------------------------------ warehouse
+
+
+@dataclass
+class WarehouseData:
+    """What calibration needs from the marts, as arrays (times in epoch seconds)."""
+
+    as_of: float
+    lead_ids: np.ndarray  # str, sorted
+    created: np.ndarray  # float, nan when unknown
+    converted: np.ndarray  # float, first conversion time, nan when none
+    fire_rule: np.ndarray  # per ledger row: index into the active rules
+    fire_lead: np.ndarray  # per ledger row: index into lead_ids
+    fire_time: np.ndarray  # per ledger row: occurred_at, nan for attribute rules
+    mql_events_per_month: float = 0.0
+
+
+Query = Callable[[str], dict[str, np.ndarray]]
+
+
+def duckdb_query(path: str | Path | None) -> Query:
+    """A query function over a DuckDB warehouse file (read-only)."""
+    from lead_scoring.warehouse.readers import open_reader
+
+    return warehouse_query(open_reader("duckdb", path))
+
+
+def warehouse_query(reader: Reader) -> Query:
+    """A query function over a warehouse reader (lead_scoring.warehouse.readers):
+    DuckDB or PostgreSQL, read-only."""
+    def run(sql: str) -> dict[str, np.ndarray]:
+        try:
+            return reader.columns(sql)
+        except WarehouseError as exc:
+            raise CalibrationError(
+                f"{exc} (calibrate reads dim_leads, fct_score_ledger, "
+                "fct_lifecycle_transitions and fct_mql_events)",
+                exc.hint,
+            ) from None
+
+    return run
+
+
+def _epoch(column: str) -> str:
+    """SQL for a timestamp column in epoch seconds (portable enough: standard SQL)."""
+    return f"extract(epoch from {column})"
+
+
+def _as_float(values: np.ndarray) -> np.ndarray:
+    """A (possibly masked) numeric array as floats with nan for nulls."""
+    if isinstance(values, np.ma.MaskedArray):
+        return values.astype(float).filled(np.nan)
+    return np.asarray(values, dtype=float)
+
+
+def _as_text(values: np.ndarray) -> np.ndarray:
+    """A (possibly masked) text array as str objects."""
+    if isinstance(values, np.ma.MaskedArray):
+        values = values.filled("")
+    return np.asarray(values, dtype=object).astype(str)
+
+
+def read_warehouse(
+    query: Query, schema: str, rules: RuleFile, outcome: str
+) -> WarehouseData:
+    """Read leads, outcomes and the ledger; check the ledger matches the seed."""
+    relation = f'"{schema}"'
+    leads = query(
+        f"select lead_id, {_epoch('created_at')} as created, "
+        f"{_epoch('scores_as_of')} as as_of "
+        f"from {relation}.dim_leads order by lead_id"
+    )
+    if len(leads["lead_id"]) == 0:
+        raise CalibrationError(
+            f"{schema}.dim_leads is empty", "load raw data and run dbt build first"
+        )
+    lead_ids = _as_text(leads["lead_id"])
+    as_of = float(_as_float(leads["as_of"])[0])
+    stages = ", ".join(f"'{stage}'" for stage in OUTCOMES[outcome])
+    firsts = query(
+        f"select lead_id, min({_epoch('transitioned_at')}) as converted "
+        f"from {relation}.fct_lifecycle_transitions where to_stage in ({stages}) "
+        "group by lead_id"
+    )
+    converted = np.full(len(lead_ids), np.nan)
+    where = np.searchsorted(lead_ids, _as_text(firsts["lead_id"]))
+    known = (where < len(lead_ids)) & (
+        lead_ids[np.minimum(where, len(lead_ids) - 1)] == _as_text(firsts["lead_id"])
+    )
+    converted[where[known]] = _as_float(firsts["converted"])[known]
+
+    ledger = query(
+        f"select lead_id, rule_id, points, {_epoch('occurred_at')} as occurred "
+        f"from {relation}.fct_score_ledger"
+    )
+    _check_ledger_matches(rules, ledger)
+    active = {rule.rule_id: index for index, rule in enumerate(rules.active)}
+    rule_ids = _as_text(ledger["rule_id"])
+    fire_rule = np.array([active[rule_id] for rule_id in rule_ids], dtype=np.int64)
+    fire_lead = np.searchsorted(lead_ids, _as_text(ledger["lead_id"]))
+    fire_lead = np.minimum(fire_lead, len(lead_ids) - 1)
+    live = lead_ids[fire_lead] == _as_text(ledger["lead_id"])
+
+    events = query(f"select count(*) as events from {relation}.fct_mql_events")
+    span_days = _span_days(leads, as_of)
+    return WarehouseData(
+        as_of=as_of,
+        lead_ids=lead_ids,
+        created=_as_float(leads["created"]),
+        converted=converted,
+        fire_rule=fire_rule[live],
+        fire_lead=fire_lead[live],
+        fire_time=_as_float(ledger["occurred"])[live],
+        mql_events_per_month=float(events["events"][0])
+        / max(span_days, 1.0)
+        * MONTH_DAYS,
+    )
+
+
+def _span_days(leads: dict[str, np.ndarray], as_of: float) -> float:
+    """Days from the first lead to as_of."""
+    created = _as_float(leads["created"])
+    if np.all(np.isnan(created)):
+        return 0.0
+    return (as_of - float(np.nanmin(created))) / DAY_SECONDS
+
+
+def _check_ledger_matches(rules: RuleFile, ledger: dict[str, np.ndarray]) -> None:
+    """The warehouse must have been built with this seed."""
+    active = {rule.rule_id: rule for rule in rules.active}
+    rule_ids = _as_text(ledger["rule_id"])
+    points = _as_float(ledger["points"])
+    seen: dict[str, float] = {}
+    for rule_id, value in zip(rule_ids, points):
+        seen.setdefault(rule_id, value)
+    unknown = sorted(set(seen) - set(active))
+    changed = sorted(
+        rule_id
+        for rule_id, value in seen.items()
+        if rule_id in active and active[rule_id].points != value
+    )
+    if unknown or changed:
+        details = [f"{rule_id} is not an active rule of the file" for rule_id in unknown]
+        details += [
+            f"{rule_id}: {active[rule_id].points} points in the file, "
+            f"{seen[rule_id]:g} in fct_score_ledger"
+            for rule_id in changed
+        ]
+        raise CalibrationError(
+            "the scoring-rule file differs from the one the warehouse was built "
+            "with: " + "; ".join(details[:5]) + (" ..." if len(details) > 5 else ""),
+            "run dbt build with this seed first, or pass --rules with the seed "
+            "the warehouse was built with",
+        )

@@ -1,0 +1,245 @@
+"""Calibration outputs: the proposed seed, the report and the terminal summary.
+
+`write_outputs` writes the proposed `scoring_rules.csv` (`proposed_seed`) and
+the Markdown report (`report`) of a Calibration, never over the live seed
+(`check_out_dir`); `settings_from_project` reads the thresholds and capacity
+from dbt_project.yml; `summary_lines` is what the CLI prints.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from lead_scoring.analysis.calibrate_inputs import (
+    _TOP_SHARE, OUTCOMES, PROPOSED_RULES_FILE, REPORT_FILE, Settings, _day,
+)
+from lead_scoring.analysis.calibrate_proposal import Calibration
+from lead_scoring.errors import CalibrationError
+
+
+# -------------------------------------------------------------------- outputs
+
+
+def _number_text(value: float | None) -> str:
+    """A seed number: blank for none, no trailing zeros."""
+    if value is None:
+        return ""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text if text != "-0" else "0"
+
+
+def proposed_seed(calibration: Calibration) -> str:
+    """The proposed seed as CSV text: same columns and rows, new points."""
+    by_id = {result.rule.rule_id: result for result in calibration.results}
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, fieldnames=list(calibration.rules.header), lineterminator="\n"
+    )
+    writer.writeheader()
+    for rule in calibration.rules.rules:
+        row = dict(rule.row)
+        result = by_id.get(rule.rule_id) if rule.is_active else None
+        if result is not None and result.fitted:
+            row["points"] = str(result.proposed_points)
+            row["max_points"] = _number_text(result.proposed_max_points)
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    """A number for the report; n/a for nan."""
+    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _l2_text(calibration: Calibration) -> str:
+    """How the penalty was chosen."""
+    if not calibration.l2_scores:
+        return "as given" if calibration.settings.l2 is not None else "default"
+    tried = ", ".join(
+        f"{l2:g}: {_fmt(value)}" for l2, value in calibration.l2_scores.items()
+    )
+    return f"chosen by AUC on the latest quarter of the training leads: {tried}"
+
+
+def report(
+    calibration: Calibration,
+    rules_path: str | Path = "seeds/scoring_rules.csv",
+    proposed_path: str | Path = f"calibration/{PROPOSED_RULES_FILE}",
+) -> str:
+    """The Markdown report of a calibration run."""
+    c = calibration
+    s = c.settings
+    outcome_text = " or ".join(OUTCOMES[s.outcome])
+    lines = [
+        "# Scoring calibration report",
+        "",
+        f"- Scores as of {np.datetime64(int(c.as_of), 's')} (UTC). Outcome: the "
+        f"lead reached {outcome_text} within {s.window_days:g} days of its "
+        "creation; features are taken just before it did, or at the end of "
+        f"those {s.window_days:g} days.",
+        f"- Split: {c.split.method}.",
+        f"- Training: {c.leads_train:,} leads, {c.conversions_train:,} converted. "
+        f"Held out: {c.leads_test:,} leads, {c.conversions_test:,} converted.",
+        f"- Model: logistic regression, L2 penalty {c.fit.l2:g} on standardised "
+        f"features ({_l2_text(c)}), {sum(r.fitted for r in c.results)} rules fitted "
+        f"({c.fit.iterations} Newton steps); points = {c.scale:.3f} x log-odds "
+        f"per firing, {c.scale_reason}.",
+        "",
+        "## Held-out performance",
+        "",
+        f"| rules | AUC | lift of the top {_TOP_SHARE:.0%} | leads >= {s.mql_score_threshold:g} "
+        "| of them converted |",
+        "|---|---|---|---|---|",
+    ]
+    for name, evaluation in (("current", c.current), ("proposed", c.proposed)):
+        lines.append(
+            f"| {name} | {_fmt(evaluation.auc)} | {_fmt(evaluation.lift_top, 2)} "
+            f"| {evaluation.at_threshold:,} | {evaluation.converted_at_threshold:,} |"
+        )
+    lines += [
+        "",
+        "## Rules by effect (strongest first)",
+        "",
+        "| rank | rule_id | category | points now | proposed | log-odds per firing "
+        "(95% interval) | per std. dev. | training leads fired | note |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    ranked = c.ranked()
+    for rank, result in enumerate(ranked, start=1):
+        lines.append(
+            f"| {rank} | {result.rule.rule_id} | {result.rule.category} "
+            f"| {result.rule.points} | {result.proposed_points} "
+            f"| {result.coef:+.3f} ({result.interval[0]:+.3f} .. "
+            f"{result.interval[1]:+.3f}) | {result.coef_std:+.3f} | {result.train_leads:,} "
+            f"| {'; '.join(result.notes)} |"
+        )
+    unfitted = [result for result in c.results if not result.fitted]
+    if unfitted:
+        lines += ["", "Not fitted (points kept):", ""]
+        lines += [f"- {r.rule.rule_id}: {'; '.join(r.notes)}" for r in unfitted]
+    flips = [result for result in c.results if result.sign_flipped]
+    lines += ["", "## Calls for review", ""]
+    if flips:
+        lines += [
+            f"- {r.rule.rule_id} ({r.rule.category}): sign flips "
+            f"{r.rule.points:+d} -> {r.proposed_points:+d}"
+            + ("" if r.is_clear else " (weak evidence: 95% interval includes 0)")
+            for r in flips
+        ]
+    else:
+        lines.append("- No rule changes sign.")
+    lines += [
+        "",
+        "## Threshold for sales capacity",
+        "",
+        f"- Sales capacity (var sales_capacity_mqls_per_month): "
+        f"{s.sales_capacity_mqls_per_month:g} MQLs a month.",
+        f"- Current rules at {s.mql_score_threshold:g}: "
+        f"{_fmt(c.current_rate_at_threshold, 1)} leads a month newly reach it "
+        f"(30-day snapshots over the last {s.capacity_months} months with data, "
+        "minimum fit "
+        f"{s.mql_min_fit_score:g}); fct_mql_events averages "
+        f"{_fmt(c.mql_events_per_month, 1)} MQL events a month.",
+    ]
+    lines.append(
+        f"- Minimum fit: {s.mql_min_fit_score:g} now; {c.proposed_min_fit} with the "
+        "proposed points lets as many training leads through (var "
+        "mql_min_fit_score)."
+    )
+    if c.proposed_threshold is None:
+        lines.append(
+            "- Proposed rules: no threshold up to 1000 keeps within capacity."
+        )
+    elif c.proposed_threshold == 1:
+        lines.append(
+            f"- Proposed rules: any threshold from 1 up keeps within capacity: "
+            f"only {_fmt(c.proposed_rate_at_threshold, 1)} leads a month newly "
+            f"reach 1 point with minimum fit {c.proposed_min_fit}."
+        )
+    else:
+        lines.append(
+            f"- Proposed rules: threshold {c.proposed_threshold} "
+            f"({_fmt(c.proposed_rate_at_threshold, 1)} leads a month, with minimum "
+            f"fit {c.proposed_min_fit}): set var mql_score_threshold to it if "
+            "sales should work no more than capacity."
+        )
+    lines += [
+        "",
+        "## Next steps",
+        "",
+        f"1. Review the proposal: `diff -u {rules_path} {proposed_path}`.",
+        f"2. Copy the rows you accept into {rules_path} and commit them.",
+        "3. `dbt build` (with the thresholds above if you take them): history "
+        "is re-scored with the new rules.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def check_out_dir(out_dir: str | Path, live_seed: str | Path | None) -> Path:
+    """The proposed seed's path; refuses the live seed's folder."""
+    target = Path(out_dir) / PROPOSED_RULES_FILE
+    if live_seed is not None and target.resolve() == Path(live_seed).resolve():
+        raise CalibrationError(
+            f"{target} is the live seed; calibrate never overwrites it",
+            "pass --out with another folder (default calibration/) and review "
+            "the diff",
+        )
+    return target
+
+
+def write_outputs(
+    calibration: Calibration, out_dir: str | Path, live_seed: str | Path | None
+) -> tuple[Path, Path]:
+    """Write the proposed seed and the report; never over the live seed."""
+    out = Path(out_dir)
+    target = check_out_dir(out, live_seed)
+    out.mkdir(parents=True, exist_ok=True)
+    target.write_text(proposed_seed(calibration), encoding="utf-8")
+    report_path = out / REPORT_FILE
+    report_path.write_text(
+        report(calibration, live_seed or "seeds/scoring_rules.csv", target),
+        encoding="utf-8",
+    )
+    return target, report_path
+
+
+def settings_from_project(project_dir: str | Path, **overrides: object) -> Settings:
+    """Settings with the threshold, minimum fit and capacity from dbt_project.yml."""
+    import yaml
+
+    path = Path(project_dir) / "dbt_project.yml"
+    values: dict[str, object] = {}
+    if path.is_file():
+        project = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        project_vars = project.get("vars") or {}
+        for name in (
+            "mql_score_threshold",
+            "mql_min_fit_score",
+            "sales_capacity_mqls_per_month",
+        ):
+            if name in project_vars:
+                values[name] = float(project_vars[name])
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def summary_lines(calibration: Calibration) -> Sequence[str]:
+    """A few lines for the terminal."""
+    c = calibration
+    top = ", ".join(result.rule.rule_id for result in c.ranked()[:5])
+    return (
+        f"held-out AUC: current {_fmt(c.current.auc)}, proposed {_fmt(c.proposed.auc)}",
+        f"held-out lift of the top {_TOP_SHARE:.0%}: current "
+        f"{_fmt(c.current.lift_top, 2)}, proposed {_fmt(c.proposed.lift_top, 2)}",
+        f"strongest rules: {top}",
+        f"sign flips: {', '.join(r.rule.rule_id for r in c.results if r.sign_flipped) or 'none'}",
+        "proposed threshold for capacity: "
+        + (str(c.proposed_threshold) if c.proposed_threshold is not None else "none"),
+    )
