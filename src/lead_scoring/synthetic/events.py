@@ -217,22 +217,11 @@ def _dirty_events(
 # ---------------------------------------------------------------------- activities
 
 _TYPE = {name: code for code, name in enumerate(vocab.ACTIVITY_TYPES)}
-_INTENT_TYPES = (
-    "page_view",
-    "content_download",
-    "webinar_registration",
-    "webinar_attendance",
-    "newsletter_signup",
-    "form_submission",
-    "demo_request",
-    "contact_request",
-    "trial_signup",
-    "event_attendance",
-    "chat_message",
-)
+# Weights of vocab.INTENT_ACTIVITY_TYPES, in its order, by segment.
+_INTENT_TYPES = vocab.INTENT_ACTIVITY_TYPES
 _INTENT_LOW = (0.70, 0.08, 0.04, 0.015, 0.06, 0.01, 8e-4, 8e-4, 0.0012, 0.015, 0.003)
 _INTENT_HIGH = (0.58, 0.12, 0.06, 0.05, 0.01, 0.04, 0.008, 0.006, 0.006, 0.03, 0.003)
-_EMAIL_TYPES = ("email_open", "email_click", "email_bounce", "unsubscribe")
+_EMAIL_TYPES = vocab.EMAIL_ACTIVITY_TYPES
 _EMAIL_WEIGHTS = (0.74, 0.21, 0.04, 0.01)
 _HAND_RAISES = ("demo_request", "contact_request", "trial_signup")
 

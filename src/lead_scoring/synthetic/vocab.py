@@ -218,24 +218,25 @@ DOMAIN_TLDS: tuple[str, ...] = (".com", ".com", ".com", ".io", ".de", ".co.uk", 
 # re-typed names are not written) plus one type no rule knows, which staging
 # must keep. Which types are known is data (seeds/activity_types.csv); a test
 # checks that the seed holds every type written here but chat_message.
-ACTIVITY_TYPES: tuple[str, ...] = (
-    "email_open",
-    "email_click",
-    "email_bounce",
-    "unsubscribe",
-    "newsletter_signup",
+UNKNOWN_ACTIVITY_TYPE = "chat_message"
+EMAIL_ACTIVITY_TYPES: tuple[str, ...] = (
+    "email_open", "email_click", "email_bounce", "unsubscribe",
+)
+# What a lead does on its own initiative (drawn with per-segment weights).
+INTENT_ACTIVITY_TYPES: tuple[str, ...] = (
     "page_view",
     "content_download",
     "webinar_registration",
     "webinar_attendance",
+    "newsletter_signup",
     "form_submission",
     "demo_request",
     "contact_request",
     "trial_signup",
     "event_attendance",
-    "chat_message",
+    UNKNOWN_ACTIVITY_TYPE,
 )
-UNKNOWN_ACTIVITY_TYPE = "chat_message"
+ACTIVITY_TYPES: tuple[str, ...] = EMAIL_ACTIVITY_TYPES + INTENT_ACTIVITY_TYPES
 
 # Page-view URL paths by category; every page view gets one of these.
 PAGE_URLS: dict[str, tuple[str, ...]] = {
