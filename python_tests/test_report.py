@@ -600,16 +600,30 @@ def test_rows_loaded_after_the_build_are_warned_about(sparse, tmp_path):
     warnings = [line for line in after.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1, after
     assert warnings[0].startswith(
-        "warning: raw.activities changed after the build: 19 rows now against "
-        "18 then, newest load "
+        "warning: raw table activities changed after the build: 19 rows now "
+        "against 18 then, newest load "
     )
     out = tmp_path / "stale.html"
     status, _, err = _run(["report", "--out", str(out),
                            "--duckdb-path", str(sparse.path)])
     assert status == 0
-    assert "report: warning: raw.activities changed after the build" in err
-    assert '<p class="warning">raw.activities changed after the build' in \
+    assert "report: warning: raw table activities changed after the build" in err
+    assert '<p class="warning">raw table activities changed after the build' in \
         out.read_text(encoding="utf-8")
+    sparse.dbt("build", vars={"as_of": "2025-02-01 00:00:00"})
+    assert "warning" not in summary(sparse.path)
+    # Built without a load marker column (var raw_loaded_at_column null), the
+    # comparison uses none either: no warning, and one after a new row.
+    no_marker = {"as_of": "2025-02-01 00:00:00", "raw_loaded_at_column": None}
+    sparse.dbt("build", vars=no_marker)
+    assert "warning" not in summary(sparse.path)
+    load(extra, duckdb_path=str(sparse.path), mode="append", allow_empty=True)
+    (warning,) = [line for line in summary(sparse.path).splitlines()
+                  if line.startswith("warning:")]
+    assert warning.startswith(
+        "warning: raw table activities changed after the build: 20 rows now "
+        "against 19 then, newest load none against none"
+    ), warning
     sparse.dbt("build", vars={"as_of": "2025-02-01 00:00:00"})
     assert "warning" not in summary(sparse.path)
 

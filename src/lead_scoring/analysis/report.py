@@ -280,7 +280,6 @@ def write_report(
     schema: str = "analytics",
     target: str | None = None,
     progress: Progress | None = None,
-    raw_schema: str = "raw",
 ) -> Path:
     """Read the marts and write the HTML report to `out`; return its path."""
     report = progress or (lambda message: None)
@@ -290,9 +289,7 @@ def write_report(
             f"{out_path} is a folder", hint="pass a file name, e.g. --out report.html"
         )
     load_plotly()
-    data = read_marts(
-        target, duckdb_path=duckdb_path, schema=schema, raw_schema=raw_schema
-    )
+    data = read_marts(target, duckdb_path=duckdb_path, schema=schema)
     report(f"report: read the marts of {data.source}")
     for warning in data.warnings:
         report(f"report: warning: {warning}")

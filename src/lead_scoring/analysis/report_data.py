@@ -281,7 +281,6 @@ def read_marts(
     target: str | None = None,
     duckdb_path: str | os.PathLike[str] | None = None,
     schema: str = "analytics",
-    raw_schema: str = "raw",
 ) -> ReportData:
     """Read what the report shows from the marts of a built warehouse (DuckDB
     or PostgreSQL, lead_scoring.warehouse.readers; default $LEAD_SCORING_TARGET),
@@ -297,7 +296,7 @@ def read_marts(
                 "build`), or pass the --schema it was built in",
             )
         rows = {name: reader.rows(sql) for name, sql in _queries(schema).items()}
-        freshness = build_freshness(reader, schema, raw_schema)
+        freshness = build_freshness(reader, schema)
         return _report_data(
             f"{reader.description} (schema {schema})", rows, freshness
         )

@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from lead_scoring.contract import RAW_TABLES
-from lead_scoring.warehouse.load import LOADED_AT_COLUMN, quote_identifier
+from lead_scoring.warehouse.load import quote_identifier
 from lead_scoring.warehouse.readers import Reader, WarehouseError, open_reader
 
 # (layer title, name prefixes), in report order; unmatched names go to "other".
@@ -28,6 +29,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 REJECTED_ROWS = "fct_rejected_rows"
 BUILD_INPUTS = "rpt_build_inputs"
+# The views that count the raw tables (one per source), read by the build
+# into BUILD_INPUTS and here for what the raw tables hold now.
+RAW_LOADS_SUFFIX = "__raw_loads"
 _WIDTH = 50
 
 
@@ -149,14 +153,19 @@ def _text(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "none"
 
 
-def build_freshness(
-    connection: Reader, schema: str = "analytics", raw_schema: str = "raw"
-) -> BuildFreshness:
+def build_freshness(connection: Reader, schema: str = "analytics") -> BuildFreshness:
     """The latest build's as_of and time (rpt_build_inputs), and a warning
     for every raw table whose rows or newest load marker differ from what
-    that build read: the marts do not include those rows yet."""
+    that build read: the marts do not include those rows yet.
+
+    What the raw tables hold now is read through the same views the build
+    recorded them with (stg_crm__raw_loads, stg_marketing__raw_loads: every
+    view named *__raw_loads in the schema), so the raw schema, the load
+    marker column (var raw_loaded_at_column, or none) and its cast are the
+    build's own."""
     relation = f"{quote_identifier(schema)}.{quote_identifier(BUILD_INPUTS)}"
-    if BUILD_INPUTS not in connection.relations(schema):
+    present = connection.relations(schema)
+    if BUILD_INPUTS not in present:
         return BuildFreshness(warnings=[
             f"{schema}.{BUILD_INPUTS} is missing, so whether raw rows are "
             "newer than the marts cannot be told: run dbt build"
@@ -169,37 +178,38 @@ def build_freshness(
         return BuildFreshness(warnings=[
             f"{schema}.{BUILD_INPUTS} is empty: run dbt build"
         ])
-    as_of = str(recorded[0][3])[:19]
-    built_at = str(recorded[0][4])[:19]
-    present = connection.relations(raw_schema)
     warnings = []
-    for table, built_rows, built_marker, *_ in recorded:
-        raw = f"{quote_identifier(raw_schema)}.{quote_identifier(table)}"
-        if table not in present:
+    now: dict[str, tuple[int, Any]] = {}
+    for view in sorted(name for name in present if name.endswith(RAW_LOADS_SUFFIX)):
+        try:
+            rows = connection.rows(
+                "select source_table, raw_rows, newest_loaded_at from "
+                f"{quote_identifier(schema)}.{quote_identifier(view)}"
+            )
+        except WarehouseError as exc:
             warnings.append(
-                f"{raw_schema}.{table} is gone since the build read "
-                f"{int(built_rows):,} rows from it"
+                f"{schema}.{view} cannot be read, so whether its raw tables "
+                f"changed since the build cannot be told (a raw table gone?): "
+                f"{str(exc).strip().splitlines()[0]}"
             )
             continue
-        columns = connection.columns(f"select * from {raw} where 1 = 0")
-        marker = (
-            f"max({quote_identifier(LOADED_AT_COLUMN)})"
-            if LOADED_AT_COLUMN in columns else "null"
-        )
-        rows_now, marker_now = connection.rows(
-            f"select count(*), {marker} from {raw}"
-        )[0]
+        now.update({table: (int(count), newest) for table, count, newest in rows})
+    for table, built_rows, built_marker, *_ in recorded:
+        if table not in now:
+            continue  # its view could not be read: warned above
+        rows_now, marker_now = now[table]
         newest_now, newest_then = _moment(marker_now), _moment(built_marker)
-        if int(rows_now) == int(built_rows) and newest_now == newest_then:
+        if rows_now == int(built_rows) and newest_now == newest_then:
             continue
         warnings.append(
-            f"{raw_schema}.{table} changed after the build: {int(rows_now):,} "
-            f"rows now against {int(built_rows):,} then, newest load "
-            f"{_text(newest_now)} against {_text(newest_then)}; the marts "
-            "do not show this yet (run dbt build)"
+            f"raw table {table} changed after the build: {rows_now:,} rows now "
+            f"against {int(built_rows):,} then, newest load {_text(newest_now)} "
+            f"against {_text(newest_then)}; the marts do not show this yet "
+            "(run dbt build)"
         )
     return BuildFreshness(
-        as_of=as_of, built_at=built_at, warnings=warnings,
+        as_of=str(recorded[0][3])[:19], built_at=str(recorded[0][4])[:19],
+        warnings=warnings,
         raw_rows={table: int(rows) for table, rows, *_ in recorded},
     )
 
@@ -216,7 +226,7 @@ def summary(
         names = _relations(connection, schema)
         header = [f"warehouse {connection.description}"]
         try:
-            header.extend(build_freshness(connection, schema, raw_schema).lines())
+            header.extend(build_freshness(connection, schema).lines())
         except WarehouseError as exc:
             header.append(f"warning: cannot tell how fresh the marts are ({exc})")
         sections = [
