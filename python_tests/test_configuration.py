@@ -88,6 +88,33 @@ def test_a_type_added_to_the_seed_can_be_fast_tracked(tmp_path: Path) -> None:
     assert "dim_leads" in built_relations(warehouse)
 
 
+def test_a_raw_table_without_the_load_marker_is_read_whole(tmp_path: Path) -> None:
+    """Raw activities without the var raw_loaded_at_column's column (a
+    connector that writes none): every build reads the table whole, its
+    rows score, and rpt_build_inputs records no newest load for it."""
+    import duckdb
+
+    warehouse = Warehouse(tmp_path)
+    warehouse.write_raw({
+        "leads": [{"lead_id": "L1", "created_at": "2025-01-02 09:00:00",
+                   "updated_at": "2025-01-02 09:00:00"}],
+        "activities": [{"activity_id": "A1", "lead_id": "L1",
+                        "activity_type": "demo_request",
+                        "occurred_at": "2025-01-03 10:00:00"}],
+    })
+    with duckdb.connect(str(warehouse.path)) as connection:
+        connection.execute("alter table raw.activities drop column _loaded_at")
+    for _ in range(2):  # the second build finds no marker to go on either
+        warehouse.dbt("build", vars={"as_of": "2025-02-01 00:00:00"})
+    assert warehouse.query(
+        "select raw_rows, newest_loaded_at from analytics.rpt_build_inputs "
+        "where source_table = 'activities'"
+    ) == [(1, None)]
+    assert warehouse.query(
+        "select count(*) from analytics.stg_marketing__activities"
+    ) == [(1,)]
+
+
 def test_every_bad_var_is_reported_at_once(loaded: Warehouse) -> None:
     result = loaded.dbt_raw("run", vars={
         "mql_score_threshold": -1, "score_band_width": -20,

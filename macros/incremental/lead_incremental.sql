@@ -165,6 +165,24 @@
 {% endmacro %}
 
 
+{% macro marker_of(relation) %}
+    {#- The load marker of a row of the raw table `relation` as a timestamp
+        (marker_expression), or a typed null when var raw_loaded_at_column
+        is unset or the table has no such column: such a table is read whole
+        every build (incremental_mode says why). -#}
+    {%- set column = var('raw_loaded_at_column') -%}
+    {%- if column and execute and relation.schema is not none -%}
+        {%- set columns = adapter.get_columns_in_relation(relation)
+            | map(attribute='name') | map('lower') | list -%}
+        {%- set column = column if (column | lower) in columns else none -%}
+    {%- endif -%}
+    {%- if column -%}
+        {{- return(lead_scoring.marker_expression()) -}}
+    {%- endif -%}
+    {{- return('cast(null as ' ~ dbt.type_timestamp() ~ ')') -}}
+{% endmacro %}
+
+
 {% macro timestamp_literal(text) %}
     {{- return("cast('" ~ text ~ "' as " ~ dbt.type_timestamp() ~ ")") -}}
 {% endmacro %}
@@ -301,8 +319,8 @@
     {%- if execute and var('raw_loaded_at_column') -%}
         {%- for raw in lead_scoring.direct_sources() -%}
             {%- do markers.append(
-                'select max(' ~ lead_scoring.marker_expression() ~ ') as marker'
-                ~ ' from ' ~ raw.relation
+                'select max(' ~ lead_scoring.marker_of(raw.relation)
+                ~ ') as marker from ' ~ raw.relation
             ) -%}
         {%- endfor -%}
     {%- endif -%}

@@ -5,10 +5,6 @@
     select
         cast('{{ table_name }}' as {{ dbt.type_string() }}) as source_table,
         cast(count(*) as {{ dbt.type_bigint() }}) as raw_rows,
-        {% if var('raw_loaded_at_column') -%}
-            max({{ lead_scoring.marker_expression() }})
-        {%- else -%}
-            cast(null as {{ dbt.type_timestamp() }})
-        {%- endif %} as newest_loaded_at
+        max({{ lead_scoring.marker_of(relation) }}) as newest_loaded_at
     from {{ relation }}
 {% endmacro %}

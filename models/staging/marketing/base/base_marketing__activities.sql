@@ -82,11 +82,8 @@ fresh as (
         {{ lead_scoring.clean_text('campaign_id') }} as campaign_id,
         {{ lead_scoring.to_timestamp_utc('occurred_at') }} as occurred_at,
         {{ lead_scoring.clean_text('occurred_at') }} as occurred_at_text,
-        {% if var('raw_loaded_at_column') -%}
-            {{ lead_scoring.marker_expression() }}
-        {%- else -%}
-            cast(null as {{ dbt.type_timestamp() }})
-        {%- endif %} as loaded_at
+        {{ lead_scoring.marker_of(source('marketing', 'activities')) }}
+            as loaded_at
     from source
 ),
 
