@@ -73,19 +73,30 @@ def test_unknown_fast_track_type_stops_the_run_before_scoring(loaded: Warehouse)
 
 def test_a_type_added_to_the_seed_can_be_fast_tracked(tmp_path: Path) -> None:
     """A new activity type written into seeds/activity_types.csv is known at
-    once: var fast_track_activity_types may name it."""
+    once: var fast_track_activity_types may name it, and a lead's activity
+    of that type qualifies it at that moment."""
     warehouse = Warehouse(tmp_path)
     seed = (PROJECT_DIR / "seeds" / "activity_types.csv").read_text()
     warehouse.with_seed(
         "activity_types",
         seed + "sales_chat,web,false,Chatted with sales on the website\n",
     )
-    warehouse.write_raw({})
+    warehouse.write_raw({
+        "leads": [{"lead_id": "L1", "created_at": "2025-01-02 09:00:00",
+                   "updated_at": "2025-01-02 09:00:00"}],
+        "activities": [{"activity_id": "A1", "lead_id": "L1",
+                        "activity_type": "Sales Chat",
+                        "occurred_at": "2025-01-03 10:00:00"}],
+    })
     result = warehouse.dbt_raw("build", vars={
-        "as_of": "2025-01-01", "fast_track_activity_types": ["sales_chat"],
+        "as_of": "2025-02-01 00:00:00", "mql_min_fit_score": 0,
+        "fast_track_activity_types": ["sales_chat"],
     })
     assert result.success, failure_summary(result)
-    assert "dim_leads" in built_relations(warehouse)
+    assert warehouse.query(
+        "select lead_id, cast(mql_at as varchar), qualification_path "
+        "from analytics.fct_mql_events"
+    ) == [("L1", "2025-01-03 10:00:00", "fast_track")]
 
 
 def test_a_raw_table_without_the_load_marker_is_read_whole(tmp_path: Path) -> None:

@@ -112,13 +112,18 @@ def _seeds() -> set[str]:
     return {path.stem for path in (PROJECT_DIR / "seeds").glob("*.csv")}
 
 
+# Models of the first design of the scoring core, named where the docs give
+# that design's benchmark figures (BENCHMARKS.md, docs/development.md).
+FORMER_MODELS = {"int_activity_scores_evaluated", "int_lead_threshold_crossings"}
+
+
 def test_models_and_seeds_named_in_the_docs_exist() -> None:
-    models, seeds = _models(), _seeds()
+    models, seeds = _models() | FORMER_MODELS, _seeds()
     unknown = []
     for path in DOCS:
         text = _text(path)
         for name in set(re.findall(r"`([a-z][a-z0-9_]*[a-z0-9])", text)):
-            if name.startswith(MODEL_PREFIXES) and name not in models and "__" in name:
+            if name.startswith(MODEL_PREFIXES) and name not in models:
                 unknown.append(f"{path.name}: model {name}")
             elif name.startswith(("dim_", "fct_", "rpt_")) and name not in models:
                 unknown.append(f"{path.name}: mart {name}")

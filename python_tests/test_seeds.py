@@ -50,8 +50,8 @@ def test_every_malformed_row_is_named_by_file_and_line(tmp_path: Path) -> None:
         f"{header}: missing values",
         f"seeds/country_codes.csv line 8: 3 values where the header has 2 columns "
         f"{header}: extra values",
-        "seeds/country_codes.csv line 9: blank line (dbt would load it as a row "
-        "of nulls); delete it",
+        "seeds/country_codes.csv line 9: blank line (dbt on PostgreSQL and Spark "
+        "would load it as a row of nulls); delete it",
         f"seeds/lead_statuses.csv line 2: 1 value where the header has "
         f"{len(status_columns)} columns ({', '.join(status_columns)}): "
         "missing values",

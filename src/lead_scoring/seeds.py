@@ -2,9 +2,10 @@
 
 dbt parses a seed file with agate before any SQL runs. A row with more
 fields than the header stops it with "Row N has ..." (N counted from 0 after
-the header, not a line of the file); a row with fewer fields, or a blank
-line, is padded with nulls and loaded without a word on PostgreSQL and
-Spark (on DuckDB the project's `duckdb__load_csv_rows` refuses it). A seed is
+the header, not a line of the file); on PostgreSQL and Spark a row with
+fewer fields is padded with nulls, and a blank line becomes a row of nulls,
+both loaded without a word (on DuckDB the project's `duckdb__load_csv_rows`
+refuses the short row and DuckDB skips the blank line). A seed is
 a rule file people edit by hand, so `lead-scoring check-seeds`, `make demo`,
 `preview` and the Dagster job read every seed file first and stop on the
 first build that would load a malformed one.
@@ -73,7 +74,8 @@ def seed_delimiters(project_dir: str | os.PathLike[str] = ".") -> dict[str, str]
 
 def file_problems(path: Path, shown_as: str, delimiter: str = ",") -> list[SeedProblem]:
     """The rows of one seed file whose number of fields differs from the
-    header's, and blank lines (which dbt loads as a row of nulls)."""
+    header's, and blank lines (which dbt loads as a row of nulls on
+    PostgreSQL and Spark)."""
     problems: list[SeedProblem] = []
     with open(path, encoding="utf-8", newline="") as handle:
         if handle.read(1) != BYTE_ORDER_MARK:
@@ -99,7 +101,8 @@ def file_problems(path: Path, shown_as: str, delimiter: str = ",") -> list[SeedP
             if not row:
                 problems.append(SeedProblem(
                     shown_as, line,
-                    "blank line (dbt would load it as a row of nulls); delete it",
+                    "blank line (dbt on PostgreSQL and Spark would load it as a "
+                    "row of nulls); delete it",
                 ))
             elif len(row) != len(header):
                 what = "missing" if len(row) < len(header) else "extra"
