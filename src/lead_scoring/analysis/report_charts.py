@@ -164,6 +164,15 @@ def _cell(data: ReportData, month: str, source: str, column: str) -> int:
     )
 
 
+def _mart_rate(data: ReportData, month: str, source: str) -> float | None:
+    """rpt_funnel_conversion.mql_to_sql_rate of a cell (None without MQLs or
+    without a row): the rate as the mart defines it."""
+    for cohort in data.cohorts:
+        if cohort["cohort_month"] == month and cohort["lead_source"] == source:
+            return cohort["mql_to_sql_rate"]
+    return None
+
+
 def cohort_chart(go: Any, data: ReportData) -> Chart:
     """MQLs by cohort month stacked by lead source, with MQL->SQL conversion."""
     months, sources = _months_and_sources(data)
@@ -250,7 +259,8 @@ def conversion_chart(go: Any, data: ReportData) -> Chart:
         for month in months:
             mqls = _cell(data, month, source, "mqls")
             sqls = _cell(data, month, source, "sqls")
-            row_z.append(round(100 * sqls / mqls, 2) if mqls else None)
+            rate = _mart_rate(data, month, source)
+            row_z.append(None if rate is None else round(100 * rate, 2))
             row_text.append(f"{sqls}/{mqls}" if mqls else "")
         z.append(row_z)
         text.append(row_text)

@@ -102,7 +102,7 @@ def _queries(schema: str) -> dict[str, str]:
     return {
         "cohorts": (
             "select cohort_month, lead_source, leads, mqls, sqls, "
-            "opportunities, customers, spend "
+            "opportunities, customers, spend, mql_to_sql_rate "
             f"from {mart('rpt_funnel_conversion')} "
             "order by cohort_month, lead_source"
         ),
@@ -198,7 +198,7 @@ def _report_data(
     """A ReportData from the rows of the `_queries` (any engine)."""
     cohorts = []
     for row in rows["cohorts"]:
-        month, lead_source, *counts, spend = row
+        month, lead_source, *counts, spend, mql_to_sql_rate = row
         cohort: dict[str, Any] = {
             "cohort_month": _month_text(month), "lead_source": lead_source,
         }
@@ -206,6 +206,9 @@ def _report_data(
             column: int(value or 0) for (column, _), value in zip(STAGES, counts)
         })
         cohort["spend"] = float(spend or 0)
+        cohort["mql_to_sql_rate"] = (
+            None if mql_to_sql_rate is None else float(mql_to_sql_rate)
+        )
         cohorts.append(cohort)
     funnel = {
         column: sum(cohort[column] for cohort in cohorts) for column, _ in STAGES
