@@ -50,3 +50,8 @@ def test_bench_runs_every_step_and_builds_incrementally(tmp_path: Path) -> None:
     written = json.loads((tmp_path / "bench-600.json").read_text())
     assert written["runs"][0]["appended"] == run.appended
     assert written["runs"][0]["slowest_nodes"]["incremental_build"]
+    # Both builds published the marts, and the figure says what it cost.
+    assert all(seconds > 0 for seconds in run.published.values())
+    assert set(run.published) == {"full_build", "incremental_build"}
+    assert "publishing the marts (node publication) in the full build" in text
+    assert (tmp_path / "run1" / "warehouse_published.duckdb").is_file()

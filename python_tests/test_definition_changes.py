@@ -135,8 +135,17 @@ def _incremental_models_reading(warehouse: Warehouse, path: str) -> set[str]:
 
 
 def _log_lines(warehouse: Warehouse) -> list[str]:
-    """The lines of the last dbt command's log."""
-    log = warehouse.root / "logs" / "dbt.log"
-    lines = log.read_text(errors="replace").splitlines()
+    """The lines of the last dbt command's log. dbt rotates its log at 10 MB
+    (dbt.log.1 is the newest earlier part): a command's lines may begin in a
+    rotated part."""
+    logs = warehouse.root / "logs"
+    parts = sorted(
+        logs.glob("dbt.log*"),
+        key=lambda part: -int(part.suffix[1:]) if part.suffix[1:].isdigit() else 0,
+    )
+    lines = [
+        line for part in parts
+        for line in part.read_text(errors="replace").splitlines()
+    ]
     starts = [i for i, line in enumerate(lines) if "Running with dbt=" in line]
     return lines[starts[-1]:] if starts else lines

@@ -20,6 +20,7 @@ import pytest
 from conftest import GENERATED_AS_OF, Warehouse
 from lead_scoring.cli import main
 from lead_scoring.analysis.explain import clip, decay, explain_leads
+from lead_scoring.warehouse.publish import published_path
 from lead_scoring.warehouse.readers import open_reader
 
 
@@ -152,11 +153,14 @@ def test_summary_names_the_warehouse_and_the_as_of_of_its_marts(generated, capsy
     assert main(["summary", "--target", "duckdb", "--duckdb-path",
                  str(warehouse.path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"warehouse {warehouse.path}"
-    ((built_at,),) = warehouse.query(
-        "select distinct strftime(_built_at, '%Y-%m-%d %H:%M:%S') "
-        "from analytics.rpt_build_inputs"
+    # What BI reads: the file the build published.
+    assert lines[0] == f"warehouse {published_path(warehouse.path)}"
+    ((built_at, build_id, published_at),) = warehouse.query(
+        "select distinct strftime(_built_at, '%Y-%m-%d %H:%M:%S'), _invocation_id, "
+        "strftime(publication.published_at, '%Y-%m-%d %H:%M:%S') "
+        "from analytics.rpt_build_inputs, analytics.publication"
     )
     assert lines[1] == f"marts as of {GENERATED_AS_OF}, built {built_at} UTC"
+    assert lines[2] == f"published {published_at} UTC by build {build_id}"
     # nothing was loaded after the build
     assert not any(line.startswith("warning") for line in lines)

@@ -29,6 +29,7 @@ import pytest
 from conftest import GENERATED_AS_OF, PROJECT_DIR, Warehouse
 from lead_scoring.contract import RAW_TABLES
 from lead_scoring.cli import main
+from lead_scoring.warehouse.publish import published_path
 
 STAGES = ("leads", "mqls", "sqls", "opportunities", "customers")
 CHARTS = ("funnel", "cohorts", "conversion", "scores", "calibration", "backtest",
@@ -88,7 +89,8 @@ def test_command_reports_progress_and_writes_one_file(report):
     assert f"wrote {report['path']}" in report["stdout"]
     lines = report["stderr"].splitlines()
     assert lines[0] == (
-        f"report: read the marts of {report['warehouse'].path} (schema analytics)"
+        f"report: read the marts of {published_path(report['warehouse'].path)} "
+        "(schema analytics)"
     )
     assert [line.split(":")[1].strip() for line in lines if ": chart " in line] == [
         f"chart {chart}" for chart in CHARTS
@@ -103,7 +105,8 @@ def test_command_reports_progress_and_writes_one_file(report):
 
 def test_header_states_the_as_of_of_the_scores(report):
     assert (
-        f"<p>Scores as of {GENERATED_AS_OF}: marts of {report['warehouse'].path} "
+        f"<p>Scores as of {GENERATED_AS_OF}: marts of "
+        f"{published_path(report['warehouse'].path)} "
         "(schema analytics)" in report["page"]
     )
 
@@ -650,6 +653,19 @@ def test_unbuilt_marts_say_run_dbt_build(tmp_path):
     path = tmp_path / "raw_only.duckdb"
     with duckdb.connect(str(path)) as connection:
         connection.execute("create schema raw; create table raw.leads (lead_id text)")
+    status, _, err = _run(
+        ["report", "--out", str(tmp_path / "r.html"), "--duckdb-path", str(path)]
+    )
+    assert status == 2
+    assert err.splitlines() == [
+        f"error: no published marts at {published_path(path)} (the build "
+        f"warehouse {path} has not published any)",
+        "hint: run `dbt build` of the whole project: it publishes the marts "
+        "when every model and test passed",
+    ]
+    # Published, but without the marts the report needs.
+    with duckdb.connect(str(published_path(path))) as connection:
+        connection.execute("create schema analytics")
     status, _, err = _run(
         ["report", "--out", str(tmp_path / "r.html"), "--duckdb-path", str(path)]
     )

@@ -16,7 +16,9 @@ the next day. The next build runs with as_of one day later, so it
 recomputes the active leads (see macros/incremental/lead_incremental.sql).
 
 Each build's slowest nodes (dbt's run_results.json) are kept in the JSON, so
-a figure can be traced to the model or test that made it.
+a figure can be traced to the model or test that made it, and the time of
+its last node, `publication`, is reported apart: the cost of publishing the
+marts to readers (lead_scoring.warehouse.publish).
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class BenchRun:
     appended: int = 0
     # The slowest nodes (name, seconds) of each dbt build.
     slowest: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    # Seconds of each build's publication node (publishing the marts).
+    published: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -193,8 +197,9 @@ def append_day_sql(as_of: str, raw_schema: str = "raw") -> str:
     """
 
 
-def _slowest(target: Path, count: int = 8) -> list[tuple[str, float]]:
-    """The slowest nodes of the last dbt command run with this target path."""
+def _node_times(target: Path) -> list[tuple[str, float]]:
+    """(node name, seconds) of the last dbt command run with this target
+    path, slowest first."""
     try:
         results = json.loads((target / "run_results.json").read_text())["results"]
     except (OSError, KeyError, ValueError):
@@ -203,7 +208,16 @@ def _slowest(target: Path, count: int = 8) -> list[tuple[str, float]]:
         ((item["unique_id"], float(item["execution_time"])) for item in results),
         key=lambda pair: -pair[1],
     )
-    return [(name.split(".", 2)[-1], round(seconds, 2)) for name, seconds in timed[:count]]
+    return [(name.split(".", 2)[-1], round(seconds, 2)) for name, seconds in timed]
+
+
+def _record_build(run: BenchRun, build: str, target: Path, count: int = 8) -> None:
+    """A build's slowest nodes and the time of its publication node."""
+    times = _node_times(target)
+    run.slowest[build] = times[:count]
+    run.published[build] = next(
+        (seconds for name, seconds in times if name == "publication"), 0.0
+    )
 
 
 def _one_run(
@@ -257,7 +271,7 @@ def _one_run(
         progress(f"bench: run {index}: {step} ...")
         run.steps[step] = _child(command, env, step, folder / f"{step}.log")
         progress(f"bench: run {index}: {step} {run.steps[step].seconds:.1f} s")
-    run.slowest["full_build"] = _slowest(folder / "target")
+    _record_build(run, "full_build", folder / "target")
 
     with duckdb.connect(str(database)) as connection:
         connection.execute(f"set threads = {threads}")
@@ -291,7 +305,7 @@ def _one_run(
     run.steps["incremental_build"] = _child(
         command, env, "incremental_build", folder / "incremental_build.log"
     )
-    run.slowest["incremental_build"] = _slowest(folder / "target")
+    _record_build(run, "incremental_build", folder / "target")
     progress(
         f"bench: run {index}: incremental_build "
         f"{run.steps['incremental_build'].seconds:.1f} s"
@@ -361,6 +375,7 @@ def bench(
                         "appended": run.appended,
                         "steps": {name: asdict(step) for name, step in run.steps.items()},
                         "slowest_nodes": run.slowest,
+                        "publication_seconds": run.published,
                     }
                     for run in done
                 ],
@@ -406,6 +421,13 @@ def render(result: BenchResult) -> str:
         f"{result.appended:,} activities ({result.appended / result.activities:.2%})",
         f"- peak memory of any step: {max(result.peak_mib(s) for s in STEPS):,.0f} MiB",
     ]
+    for build in ("full_build", "incremental_build"):
+        seconds = statistics.median(run.published.get(build, 0.0) for run in result.runs)
+        lines.append(
+            f"- publishing the marts (node publication) in the "
+            f"{build.replace('_', ' ')}: {seconds:.2f} s "
+            f"({seconds / result.median(build):.1%} of it)"
+        )
     for build in ("full_build", "incremental_build"):
         nodes = result.runs[-1].slowest.get(build) or []
         if nodes:

@@ -113,16 +113,22 @@ def _add_load(commands) -> None:
     parser.set_defaults(handler=_run_load)
 
 
-def _add_warehouse(parser: argparse.ArgumentParser) -> None:
+def _add_warehouse(parser: argparse.ArgumentParser, published: bool = True) -> None:
     """--target, --duckdb-path and --schema of the commands that read a
-    built warehouse."""
+    built warehouse (on DuckDB its published copy, unless published=False)."""
     parser.add_argument(
         "--target",
         default=default_target(),
         help="warehouse to read: duckdb or postgres (default $LEAD_SCORING_TARGET "
         "or duckdb; connection from the same variables as profiles.yml)",
     )
-    parser.add_argument("--duckdb-path", help="DuckDB file (as for load)")
+    parser.add_argument(
+        "--duckdb-path",
+        help="DuckDB build file (as for load); what is read is the copy the "
+        "last successful build published beside it "
+        "($LEAD_SCORING_PUBLISHED_PATH, else <name>_published.duckdb)"
+        if published else "DuckDB build file (as for load), read itself",
+    )
     parser.add_argument("--schema", default="analytics", help="modelled schema")
 
 
@@ -171,7 +177,7 @@ def _add_preview(commands) -> None:
     )
     parser.add_argument("--rules", required=True, help="the proposed scoring_rules.csv")
     parser.add_argument("--out", help="also write the Markdown to this file")
-    _add_warehouse(parser)
+    _add_warehouse(parser, published=False)
     parser.add_argument("--raw-schema", default="raw", help="raw schema")
     parser.add_argument(
         "--project-dir", default=".", help="dbt project (default .)"

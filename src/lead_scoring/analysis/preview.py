@@ -157,13 +157,17 @@ def _check_rules(rules: Path, project_dir: Path) -> None:
 
 def _dbt(project: Path, env: dict[str, str], variables: dict[str, Any],
          log: Path) -> None:
-    """`dbt build` of the project copy (no unit tests); PreviewError on failure."""
+    """`dbt build` of the project copy (no unit tests); PreviewError on failure.
+    On DuckDB without the publication model: the proposed marts are compared
+    here and never published to readers."""
     command = [
         str(Path(sys.executable).with_name("dbt")), "build",
         "--project-dir", str(project), "--profiles-dir", str(project),
         "--exclude-resource-type", "unit_test",
         "--vars", json.dumps(variables),
     ]
+    if env.get("LEAD_SCORING_TARGET") == "duckdb":
+        command += ["--exclude", "publication"]
     with log.open("w") as output:
         done = subprocess.run(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     if done.returncode != 0:
@@ -273,7 +277,7 @@ def preview(
     project = Path(project_dir)
     rules_path = Path(rules)
     _check_rules(rules_path, project)
-    with open_reader(chosen, duckdb_path) as live_reader:
+    with open_reader(chosen, duckdb_path, published=False) as live_reader:
         live = live_reader.description
         if "dim_leads" not in live_reader.relations(schema):
             raise PreviewError(
@@ -313,7 +317,7 @@ def preview(
                        LEAD_SCORING_SCHEMA=schema)
             _dbt(copy, env, build_vars, scratch / "dbt.log")
             report("preview: comparing the marts")
-            with open_reader("duckdb", scratch_path) as reader:
+            with open_reader("duckdb", scratch_path, published=False) as reader:
                 reader.rows(f"attach '{live_path}' as live (read_only)")
                 quoted = quote_identifier(schema)
                 figures = compare(reader, f"live.{quoted}", f"preview.{quoted}")

@@ -15,8 +15,12 @@ from typing import Any
 
 from lead_scoring.errors import ReportError
 from lead_scoring.warehouse.load import quote_identifier
-from lead_scoring.warehouse.readers import open_reader
-from lead_scoring.warehouse.summary import BuildFreshness, build_freshness
+from lead_scoring.warehouse.readers import Reader, open_reader
+from lead_scoring.warehouse.summary import (
+    BuildFreshness,
+    build_freshness,
+    open_raw_reader,
+)
 
 
 Progress = Callable[[str], None]
@@ -299,7 +303,12 @@ def read_marts(
                 "build`), or pass the --schema it was built in",
             )
         rows = {name: reader.rows(sql) for name, sql in _queries(schema).items()}
-        freshness = build_freshness(reader, schema)
+        raw = open_raw_reader(target, duckdb_path)
+        try:
+            freshness = build_freshness(reader, schema, raw)
+        finally:
+            if isinstance(raw, Reader):
+                raw.close()
         return _report_data(
             f"{reader.description} (schema {schema})", rows, freshness
         )

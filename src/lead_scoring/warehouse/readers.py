@@ -1,9 +1,13 @@
 """Read a built warehouse, on the engine dbt built it on.
 
-`summary`, `report` and `calibrate` read the marts through a `Reader`: the
-same plain SQL on DuckDB (the file, opened read-only) and PostgreSQL (the
-connection settings of profiles.yml, lead_scoring.warehouse.engines, in a read-only
-transaction). Each reader names the warehouse it reads (`description`), so
+`summary`, `report`, `explain` and `calibrate` read the marts through a
+`Reader`: the same plain SQL on DuckDB and PostgreSQL (the connection
+settings of profiles.yml, lead_scoring.warehouse.engines, in a read-only
+transaction). On DuckDB they read what BI tools read: the file the last
+successful build published (lead_scoring.warehouse.publish), opened
+read-only, never the file a build may be writing; `published=False` opens
+the build file itself, with the raw tables and every model (`preview`, and
+`summary` for the raw tables, when no build holds it). Each reader names the warehouse it reads (`description`), so
 every message says which one was used. Spark's tables live in the Spark
 session dbt builds in; these commands refuse that target with a hint.
 
@@ -24,7 +28,7 @@ import numpy as np
 from lead_scoring.warehouse import engines
 from lead_scoring.errors import WarehouseError
 
-__all__ = ["Reader", "WarehouseError", "open_reader"]
+__all__ = ["NotPublishedError", "Reader", "WarehouseError", "open_reader"]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -50,6 +54,10 @@ def _column_array(values: list[Any]) -> np.ndarray:
     else:
         data = np.array(["" if value is None else value for value in values], dtype=object)
     return np.ma.MaskedArray(data, mask=missing) if any(missing) else data
+
+
+class NotPublishedError(WarehouseError):
+    """A DuckDB build file exists, but no build has published its marts."""
 
 
 class Reader:
@@ -87,22 +95,39 @@ class Reader:
 class DuckDBReader(Reader):
     """A DuckDB warehouse file, opened read-only."""
 
-    def __init__(self, duckdb_path: str | os.PathLike[str] | None) -> None:
+    def __init__(
+        self, duckdb_path: str | os.PathLike[str] | None, published: bool = True
+    ) -> None:
         import duckdb
 
         from lead_scoring.warehouse.load import connect_read_only, resolve_duckdb_path
+        from lead_scoring.warehouse.publish import published_path
 
-        path = resolve_duckdb_path(duckdb_path)
+        build = resolve_duckdb_path(duckdb_path)
+        path = published_path(build) if published else build
         self.description = str(path)
         if not Path(path).is_file():
+            if published and build.is_file():
+                raise NotPublishedError(
+                    f"no published marts at {path} (the build warehouse "
+                    f"{build} has not published any)",
+                    hint="run `dbt build` of the whole project: it publishes "
+                    "the marts when every model and test passed",
+                )
             raise WarehouseError(
-                f"no DuckDB warehouse at {path}",
+                f"no DuckDB warehouse at {build}",
                 hint="run `lead-scoring load --from DIR` and `dbt build` first, "
                 "pass --duckdb-path, or --target postgres for a PostgreSQL build",
             )
         try:
             self._connection = connect_read_only(path)
         except duckdb.Error as exc:
+            if "Conflicting lock" in str(exc):
+                raise WarehouseError(
+                    f"{path} is being written by another process (a dbt "
+                    "build or a load)",
+                    hint="wait for it to finish",
+                ) from exc
             raise WarehouseError(
                 f"cannot open {path} read-only: {_first_line(exc)}",
                 hint="wait for the process writing it (dbt, a load) to finish",
@@ -177,13 +202,18 @@ class PostgresReader(Reader):
 
 
 def open_reader(
-    target: str | None = None, duckdb_path: str | os.PathLike[str] | None = None
+    target: str | None = None,
+    duckdb_path: str | os.PathLike[str] | None = None,
+    published: bool = True,
 ) -> Reader:
     """A reader of the warehouse of `target` (default $LEAD_SCORING_TARGET,
-    else duckdb); WarehouseError (or EngineError) saying what to do."""
+    else duckdb); WarehouseError (or EngineError) saying what to do. On
+    DuckDB, duckdb_path is the build file (as for load and dbt), and the
+    reader opens its published copy, or with published=False the build file
+    itself."""
     chosen = target or engines.default_target()
     if chosen == "duckdb":
-        return DuckDBReader(duckdb_path)
+        return DuckDBReader(duckdb_path, published)
     if chosen == "postgres":
         return PostgresReader()
     if chosen == "spark":

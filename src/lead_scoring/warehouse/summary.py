@@ -5,19 +5,28 @@ rows were loaded after that build (`build_freshness`, which the report uses
 too), and shows the row counts of the raw tables, of every relation in the
 modelled schema grouped by layer (by name prefix), and the rejected raw rows
 by source table and reason from `fct_rejected_rows`. The warehouse is read through
-lead_scoring.warehouse.readers (read-only), and named in the first line.
+lead_scoring.warehouse.readers (read-only), and named in the first line: on
+DuckDB the marts the last successful build published, and the raw tables
+from the build file unless a build is writing it (then the report says so).
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from lead_scoring.contract import RAW_TABLES
 from lead_scoring.warehouse.load import quote_identifier
-from lead_scoring.warehouse.readers import Reader, WarehouseError, open_reader
+from lead_scoring.warehouse.publish import PUBLICATION
+from lead_scoring.warehouse.readers import (
+    NotPublishedError,
+    Reader,
+    WarehouseError,
+    open_reader,
+)
 
 # (layer title, name prefixes), in report order; unmatched names go to "other".
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -63,10 +72,13 @@ def _count(connection: Reader, schema: str, name: str) -> int | str:
         return "error: " + str(exc).split(": ", 1)[-1][:60]
 
 
-def _raw_section(connection: Reader, raw_schema: str) -> list[str]:
-    """Row counts of the raw tables (contract tables first)."""
-    present = _relations(connection, raw_schema)
+def _raw_section(connection: Reader | str, raw_schema: str) -> list[str]:
+    """Row counts of the raw tables (contract tables first), or why they
+    cannot be read now."""
     lines = [f"raw tables (schema {raw_schema})"]
+    if isinstance(connection, str):
+        return [*lines, f"  not read: {connection}"]
+    present = _relations(connection, raw_schema)
     for table in RAW_TABLES:
         if table in present:
             lines.append(_line(table, _count(connection, raw_schema, table)))
@@ -128,13 +140,21 @@ class BuildFreshness:
     warnings: list[str] = field(default_factory=list)
     # rows of each raw table when the build read it
     raw_rows: dict[str, int] = field(default_factory=dict)
+    # the build's id and when its marts were published (DuckDB)
+    build_id: str | None = None
+    published_at: str | None = None
 
     def lines(self) -> list[str]:
-        """The header lines: as_of, build time, then one line a warning."""
+        """The header lines: as_of, build time, publication, then one line a
+        warning."""
         lines = [
             f"marts as of {self.as_of or 'unknown'}"
             + (f", built {self.built_at} UTC" if self.built_at else "")
         ]
+        if self.build_id:
+            lines.append(
+                f"published {self.published_at} UTC by build {self.build_id}"
+            )
         lines.extend(f"warning: {warning}" for warning in self.warnings)
         return lines
 
@@ -153,16 +173,21 @@ def _text(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "none"
 
 
-def build_freshness(connection: Reader, schema: str = "analytics") -> BuildFreshness:
-    """The latest build's as_of and time (rpt_build_inputs), and a warning
+def build_freshness(
+    connection: Reader, schema: str = "analytics", raw: Reader | str | None = None
+) -> BuildFreshness:
+    """The latest build's as_of and time (rpt_build_inputs), its build id and
+    publication time when the marts were published (DuckDB), and a warning
     for every raw table whose rows or newest load marker differ from what
     that build read: the marts do not include those rows yet.
 
-    What the raw tables hold now is read through the same views the build
-    recorded them with (stg_crm__raw_loads, stg_marketing__raw_loads: every
-    view named *__raw_loads in the schema), so the raw schema, the load
-    marker column (var raw_loaded_at_column, or none) and its cast are the
-    build's own."""
+    `connection` reads the marts; `raw` the warehouse holding the raw tables
+    now (the same one when None; on DuckDB the build file, or the reason it
+    cannot be opened: a build holds it). What the raw tables hold now is read
+    through the same views the build recorded them with
+    (stg_crm__raw_loads, stg_marketing__raw_loads: every view named
+    *__raw_loads in the schema), so the raw schema, the load marker column
+    (var raw_loaded_at_column, or none) and its cast are the build's own."""
     relation = f"{quote_identifier(schema)}.{quote_identifier(BUILD_INPUTS)}"
     present = connection.relations(schema)
     if BUILD_INPUTS not in present:
@@ -178,11 +203,44 @@ def build_freshness(connection: Reader, schema: str = "analytics") -> BuildFresh
         return BuildFreshness(warnings=[
             f"{schema}.{BUILD_INPUTS} is empty: run dbt build"
         ])
+    published = _publication(connection, schema, present)
+    if isinstance(raw, str):
+        warnings = [
+            "whether raw rows were loaded after this build cannot be told "
+            f"now: {raw}"
+        ]
+    else:
+        warnings = _raw_changes(raw or connection, schema, recorded)
+    return BuildFreshness(
+        as_of=str(recorded[0][3])[:19], built_at=str(recorded[0][4])[:19],
+        warnings=warnings,
+        raw_rows={table: int(rows) for table, rows, *_ in recorded},
+        build_id=published[0] if published else None,
+        published_at=str(published[1])[:19] if published else None,
+    )
+
+
+def _publication(
+    connection: Reader, schema: str, present: set[str]
+) -> tuple[str, Any] | None:
+    """Build id and publication time of published marts (DuckDB), else None."""
+    if PUBLICATION not in present:
+        return None
+    rows = connection.rows(
+        "select build_id, published_at from "
+        f"{quote_identifier(schema)}.{quote_identifier(PUBLICATION)}"
+    )
+    return rows[0] if rows else None
+
+
+def _raw_changes(raw: Reader, schema: str, recorded: list[tuple]) -> list[str]:
+    """A warning for each raw table that changed since the build recorded it."""
     warnings = []
     now: dict[str, tuple[int, Any]] = {}
+    present = raw.relations(schema)
     for view in sorted(name for name in present if name.endswith(RAW_LOADS_SUFFIX)):
         try:
-            rows = connection.rows(
+            rows = raw.rows(
                 "select source_table, raw_rows, newest_loaded_at from "
                 f"{quote_identifier(schema)}.{quote_identifier(view)}"
             )
@@ -207,11 +265,19 @@ def build_freshness(connection: Reader, schema: str = "analytics") -> BuildFresh
             f"against {_text(newest_then)}; the marts do not show this yet "
             "(run dbt build)"
         )
-    return BuildFreshness(
-        as_of=str(recorded[0][3])[:19], built_at=str(recorded[0][4])[:19],
-        warnings=warnings,
-        raw_rows={table: int(rows) for table, rows, *_ in recorded},
-    )
+    return warnings
+
+
+def open_raw_reader(
+    target: str | None, duckdb_path: str | os.PathLike[str] | None
+) -> Reader | str:
+    """A reader of the warehouse holding the raw tables now: on DuckDB the
+    build file, read-only, or why it cannot be opened (a build is writing
+    it); elsewhere the warehouse itself."""
+    try:
+        return open_reader(target, duckdb_path, published=False)
+    except WarehouseError as exc:
+        return str(exc)
 
 
 def summary(
@@ -222,16 +288,28 @@ def summary(
 ) -> str:
     """The report as text (see the module docstring); target as for dbt
     (default $LEAD_SCORING_TARGET, else duckdb)."""
-    with open_reader(target, duckdb_path) as connection:
-        names = _relations(connection, schema)
-        header = [f"warehouse {connection.description}"]
+    with ExitStack() as stack:
+        raw = open_raw_reader(target, duckdb_path)
+        if isinstance(raw, Reader):
+            stack.enter_context(raw)
         try:
-            header.extend(build_freshness(connection, schema).lines())
+            connection = stack.enter_context(open_reader(target, duckdb_path))
+            unpublished = []
+        except NotPublishedError as exc:
+            if not isinstance(raw, Reader):
+                raise
+            # Loaded, or built without publishing: what the build file holds.
+            connection = raw
+            unpublished = [f"warning: {exc}; readers see no marts yet"]
+        names = _relations(connection, schema)
+        header = [f"warehouse {connection.description}", *unpublished]
+        try:
+            header.extend(build_freshness(connection, schema, raw).lines())
         except WarehouseError as exc:
             header.append(f"warning: cannot tell how fresh the marts are ({exc})")
         sections = [
             header,
-            _raw_section(connection, raw_schema),
+            _raw_section(raw, raw_schema),
             _schema_section(connection, schema, names),
         ]
         restricted = f"{schema}_restricted"

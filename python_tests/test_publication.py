@@ -1,0 +1,335 @@
+"""Readers beside scheduled builds on DuckDB: the published marts.
+
+A DuckDB file is written by one process, and no other process may have it
+open meanwhile. BI tools (and `summary`, `report`, `explain`) therefore read
+the file the last successful build published (models/publication/
+publication.py, lead_scoring.warehouse.publish); these tests show that
+readers never block a build, never see a half-written or mixed state, and
+that only a build that succeeded moves what they see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import PROJECT_DIR, Warehouse
+from lead_scoring.synthetic.generate import generate
+from lead_scoring.warehouse.load import load
+from lead_scoring.warehouse.publish import publish, published_path
+from lead_scoring.warehouse.readers import open_reader
+from lead_scoring.warehouse.summary import summary
+
+# One reader process: until the stop file exists, connect read-only to the
+# published file, check that its marts are one build's, and append what it
+# saw (or the error) to its output file as one JSON line per connection.
+# "hold" readers keep one connection for the whole run instead.
+READER = r'''
+import json, sys, time
+from pathlib import Path
+
+import duckdb
+
+published, stop, output, mode = sys.argv[1:5]
+
+
+def check(connection):
+    [(build_id, as_of)] = connection.execute(
+        "select build_id, scores_as_of from analytics.publication").fetchall()
+    problems = []
+    for name, rows in connection.execute(
+            "select relation_name, row_count from analytics.publication_relations"
+    ).fetchall():
+        counted = connection.execute(
+            f"select count(*) from analytics.{name}").fetchone()[0]
+        if counted != rows:
+            problems.append(f"{name}: {counted} rows, published {rows}")
+    built_by = connection.execute(
+        "select distinct _invocation_id, scores_as_of "
+        "from analytics.rpt_build_inputs").fetchall()
+    if built_by != [(build_id, as_of)]:
+        problems.append(f"rpt_build_inputs from {built_by}, published {build_id}")
+    leads_as_of = connection.execute(
+        "select distinct scores_as_of from analytics.dim_leads").fetchall()
+    if leads_as_of != [(as_of,)]:
+        problems.append(f"dim_leads as of {leads_as_of}, published {as_of}")
+    qualified, first_events = connection.execute(
+        "select (select count(*) from analytics.dim_leads "
+        "where first_mql_at is not null), "
+        "(select count(*) from analytics.fct_mql_events as events "
+        "inner join analytics.dim_leads as leads "
+        "on events.lead_id = leads.lead_id and events.mql_at = leads.first_mql_at "
+        "where events.mql_sequence = 1)").fetchone()
+    if qualified != first_events:
+        problems.append(f"{qualified} leads with a first MQL, {first_events} first events")
+    return build_id, problems
+
+
+with open(output, "a") as out:
+    held = None
+    while not Path(stop).exists():
+        if not Path(published).exists():
+            out.write(json.dumps({"build_id": None, "problems": []}) + "\n")
+            out.flush()
+            time.sleep(0.05)
+            continue
+        if mode == "hold" and held is None:
+            # Connects to the first publication and stays connected.
+            held = duckdb.connect(published, read_only=True)
+        try:
+            if held is not None:
+                build_id, problems = check(held)
+            else:
+                with duckdb.connect(published, read_only=True) as connection:
+                    build_id, problems = check(connection)
+            out.write(json.dumps({"build_id": build_id, "problems": problems}) + "\n")
+        except Exception as exc:
+            out.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\n")
+        out.flush()
+        time.sleep(0.05)
+'''
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _published_build(path: Path) -> str:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(
+            "select build_id from analytics.publication"
+        ).fetchone()[0]
+
+
+# ---------------------------------------------------------------- publish()
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    """A small build file: two marts with descriptions, and a raw table."""
+    path = tmp_path / "build.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema analytics")
+        connection.execute(
+            "create table analytics.dim_things as "
+            "select range as thing_id, 'x' || range as label from range(5)"
+        )
+        connection.execute("comment on table analytics.dim_things is 'One row per thing.'")
+        connection.execute(
+            "comment on column analytics.dim_things.thing_id is 'The thing.'"
+        )
+        connection.execute(
+            "create view analytics.rpt_counts as "
+            "select count(*) as things from analytics.dim_things"
+        )
+        connection.execute("create schema raw")
+        connection.execute("create table raw.secrets as select 'pii' as email")
+    return path
+
+
+def _publish(path: Path, relations: list[str], build_id: str) -> None:
+    with duckdb.connect(str(path)) as connection:
+        publish(
+            connection, schema="analytics", relations=relations,
+            target=published_path(path), build_id=build_id,
+            scores_as_of=None, built_at=None,
+        )
+
+
+def test_publish_copies_the_marts_with_their_descriptions(built: Path) -> None:
+    _publish(built, ["dim_things", "rpt_counts"], "build-1")
+    target = published_path(built)
+    assert target == built.with_name("build_published.duckdb")
+    with duckdb.connect(str(target), read_only=True) as connection:
+        assert connection.execute(
+            "select table_schema, table_name, table_type from information_schema.tables "
+            "order by 2"
+        ).fetchall() == [
+            ("analytics", "dim_things", "BASE TABLE"),
+            ("analytics", "publication", "BASE TABLE"),
+            ("analytics", "publication_relations", "BASE TABLE"),
+            ("analytics", "rpt_counts", "BASE TABLE"),  # a view, copied as a table
+        ]
+        assert connection.execute(
+            "select count(*), sum(thing_id) from analytics.dim_things"
+        ).fetchone() == (5, 10)
+        assert connection.execute("select things from analytics.rpt_counts").fetchall() == [(5,)]
+        assert connection.execute(
+            "select build_id, published_path, relation_count, row_count "
+            "from analytics.publication"
+        ).fetchall() == [("build-1", str(target.resolve()), 2, 6)]
+        assert connection.execute(
+            "select * from analytics.publication_relations order by 1"
+        ).fetchall() == [("dim_things", 5), ("rpt_counts", 1)]
+        assert connection.execute(
+            "select comment from duckdb_tables() where table_name = 'dim_things'"
+        ).fetchone() == ("One row per thing.",)
+        assert connection.execute(
+            "select comment from duckdb_columns() where table_name = 'dim_things' "
+            "and column_name = 'thing_id'"
+        ).fetchone() == ("The thing.",)
+    assert sorted(path.name for path in built.parent.iterdir()) == [
+        "build.duckdb", "build_published.duckdb",
+    ]
+
+
+def test_a_failed_publication_leaves_the_published_file_as_it_was(built: Path) -> None:
+    _publish(built, ["dim_things"], "build-1")
+    target = published_path(built)
+    before = _digest(target)
+    # A relation that does not exist fails the copy half-way.
+    with pytest.raises(duckdb.CatalogException, match="no_such_mart"):
+        _publish(built, ["dim_things", "no_such_mart"], "build-2")
+    assert _digest(target) == before
+    assert _published_build(target) == "build-1"
+    assert sorted(path.name for path in built.parent.iterdir()) == [
+        "build.duckdb", "build_published.duckdb",
+    ]
+    # What a killed publication leaves behind goes with the next one.
+    leftover = target.with_name(f".{target.name}.dead.unfinished")
+    leftover.write_bytes(b"half a file")
+    leftover.with_name(leftover.name + ".wal").write_bytes(b"log")
+    _publish(built, ["dim_things"], "build-3")
+    assert _published_build(target) == "build-3"
+    assert sorted(path.name for path in built.parent.iterdir()) == [
+        "build.duckdb", "build_published.duckdb",
+    ]
+
+
+def test_the_published_path_can_be_set(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = built.parent / "bi" / "marts.duckdb"
+    monkeypatch.setenv("LEAD_SCORING_PUBLISHED_PATH", str(elsewhere))
+    assert published_path(built) == elsewhere
+    _publish(built, ["dim_things"], "build-1")  # the folder is created
+    assert _published_build(elsewhere) == "build-1"
+
+
+def test_readers_name_a_build_that_has_not_published(built: Path) -> None:
+    from lead_scoring.errors import WarehouseError
+
+    with pytest.raises(WarehouseError, match="no published marts at .*build_published"):
+        open_reader("duckdb", built)
+    with open_reader("duckdb", built, published=False) as reader:
+        assert "secrets" in reader.relations("raw")
+
+
+# ---------------------------------------------------------------- with dbt
+
+def _dbt_build(root: Path, as_of: str) -> subprocess.Popen:
+    """A `dbt build` (no unit tests) in a process group of its own."""
+    env = {
+        **os.environ,
+        "LEAD_SCORING_DUCKDB_PATH": str(root / "build.duckdb"),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+    }
+    env.pop("LEAD_SCORING_PUBLISHED_PATH", None)
+    command = [
+        str(Path(sys.executable).with_name("dbt")), "build",
+        "--project-dir", str(PROJECT_DIR),
+        "--target-path", str(root / "target"), "--log-path", str(root / "logs"),
+        "--exclude-resource-type", "unit_test",
+        "--vars", json.dumps({"as_of": as_of}),
+    ]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )
+
+
+def _built_id(root: Path) -> str:
+    """The build id the last build recorded in the build file."""
+    with duckdb.connect(str(root / "build.duckdb"), read_only=True) as connection:
+        return connection.execute(
+            "select build_id from analytics.publication"
+        ).fetchone()[0]
+
+
+@pytest.mark.slow
+def test_readers_see_whole_builds_while_builds_run(tmp_path: Path) -> None:
+    """Reader processes query the published marts in a loop, checking they
+    are one build's, while two builds run back to back (the first on an
+    empty warehouse) and a third is killed part-way: no reader error, no
+    build error, never a mixed state, and the published build moves only
+    after a successful build."""
+    raw = tmp_path / "raw"
+    generate(raw, leads=120, seed=7, as_of="2026-06-30 23:59:59", dirty_rate=0.05)
+    build_file = tmp_path / "build.duckdb"
+    load(raw, duckdb_path=str(build_file))
+    target = published_path(build_file)
+
+    builds: list[str] = []
+    stop = tmp_path / "stop"
+    readers = [
+        subprocess.Popen([
+            sys.executable, "-c", READER, str(target), str(stop),
+            str(tmp_path / f"reader-{number}.jsonl"), mode,
+        ])
+        for number, mode in enumerate(["loop", "loop", "loop", "hold"])
+    ]
+    try:
+        for as_of in ("2026-03-31 23:59:59", "2026-06-30 23:59:59"):
+            process = _dbt_build(tmp_path, as_of)
+            output, _ = process.communicate()
+            assert process.returncode == 0, output[-3000:]
+            builds.append(_built_id(tmp_path))
+            assert _published_build(target) == builds[-1]
+        # A third build, killed once it has built some models and before it
+        # publishes: the published file stays exactly as it was.
+        before = _digest(target)
+        doomed = _dbt_build(tmp_path, "2026-05-31 23:59:59")
+        seen = []
+        for line in doomed.stdout:
+            seen.append(line)
+            if sum(" OK created " in line for line in seen) >= 5:
+                break
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait()
+        assert not any("publication" in line for line in seen), "".join(seen)
+        assert _digest(target) == before
+        assert _published_build(target) == builds[-1]
+        time.sleep(1)  # the readers read the last publication a few times
+    finally:
+        stop.touch()
+        for reader in readers:
+            reader.wait(timeout=60)
+
+    assert len(set(builds)) == 2
+    for number in range(len(readers)):
+        lines = (tmp_path / f"reader-{number}.jsonl").read_text().splitlines()
+        seen_ids = [json.loads(line).get("build_id") for line in lines]
+        errors = [line for line in lines if '"error"' in line or '"problems": ["' in line]
+        assert errors == [], errors[:5]
+        published = [build for build in seen_ids if build is not None]
+        assert len(published) > 20
+        if number == 3:
+            # A reader that stays connected keeps its build, whole.
+            assert set(published) == {builds[0]}
+            continue
+        assert set(published) <= set(builds)
+        # Nothing, then the builds in the order they were published, each
+        # as one run of lines: never back to an earlier state.
+        runs = [build for index, build in enumerate(seen_ids)
+                if index == 0 or build != seen_ids[index - 1]]
+        order = [None, *builds]
+        assert runs == sorted(runs, key=order.index)
+        assert runs[-1] == builds[-1]
+    # Between them the looping readers saw every published build.
+    every = {
+        json.loads(line)["build_id"]
+        for number in range(3)
+        for line in (tmp_path / f"reader-{number}.jsonl").read_text().splitlines()
+    }
+    assert every == {None, *builds}
+    # The tools read what the readers read.
+    text = summary(build_file, target="duckdb")
+    assert f"warehouse {target}" in text
+    assert f"by build {builds[-1]}" in text
