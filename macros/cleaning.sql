@@ -62,10 +62,18 @@
 {% endmacro %}
 
 {% macro default__to_number(expression) -%}
+    {#- Only the forms every engine reads (number_pattern): DuckDB's try_cast
+        alone would also take '1_000', '+-1' or a trailing tab. -#}
+    {%- set text = lead_scoring.clean_text(expression) -%}
     {%- set parsed -%}
-        try_cast({{ lead_scoring.clean_text(expression) }} as {{ lead_scoring.type_double() }})
+        try_cast({{ text }} as {{ lead_scoring.type_double() }})
     {%- endset -%}
-    case when isfinite({{ parsed }}) then {{ parsed }} end
+    case
+        when
+            regexp_matches({{ text }}, '{{ lead_scoring.number_pattern() }}')
+            and isfinite({{ parsed }})
+            then {{ parsed }}
+    end
 {%- endmacro %}
 
 {% macro number_pattern() -%}

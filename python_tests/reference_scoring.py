@@ -16,8 +16,8 @@ Inputs are the *staged* values (what the SQL sees), which
 * activities: dicts with activity_id, lead_id, activity_type (normalised),
   occurred_at (naive UTC datetime);
 * status changes: dicts with status_change_id, lead_id, status, changed_at;
-* rules: rows of the ``scoring_rules`` seed, as strings (see
-  :func:`parse_rules`);
+* rules: rows of the ``scoring_rules`` seed, as strings, read by the
+  project's one rule-file parser (lead_scoring.rules, see :func:`parse_rules`);
 * vars: :class:`ScoringVars` (as_of, mql_score_threshold, mql_min_fit_score,
   fast_track_activity_types).
 
@@ -82,6 +82,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from lead_scoring import rules as rules_file
+
 
 ATTRIBUTE_FIELDS: tuple[str, ...] = (
     "job_title",
@@ -112,7 +114,6 @@ NURTURE, MQL, SQL, DISQUALIFIED = "nurture", "mql", "sql", "disqualified"
 RESET_STATUSES = frozenset({"sales_rejected", "recycled"})
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_TRUE_TEXT = frozenset({"true", "t", "yes", "y", "1"})
 
 
 # --------------------------------------------------------------------------
@@ -213,38 +214,31 @@ class Rule:
         return " ".join(parts)
 
 
-def _optional_number(value: Any) -> float | None:
-    return parse_number(value)
-
-
 def parse_rule(row: Mapping[str, Any]) -> Rule:
-    """One seed row (strings) as a Rule."""
-    points = parse_number(row.get("points"))
-    if points is None:
-        raise ValueError(f"rule {row.get('rule_id')!r}: points {row.get('points')!r} is not a number")
-    max_points = _optional_number(row.get("max_points"))
-    half_life = _optional_number(row.get("decay_half_life_days"))
-    if half_life is not None and half_life <= 0:
-        half_life = None
-    field_name = (row.get("field") or "").strip().lower()
-    if field_name != ACTIVITY_FIELD:
-        half_life = None  # decay applies to activity rules only
-    return Rule(
-        rule_id=str(row.get("rule_id") or "").strip(),
-        category=(row.get("category") or "").strip().lower(),
-        field=field_name,
-        operator=(row.get("operator") or "").strip().lower(),
-        value="" if row.get("value") is None else str(row.get("value")),
-        points=points,
-        max_points=None if max_points is None else abs(max_points),
-        half_life_days=half_life,
-        is_active=(str(row.get("is_active") or "").strip().lower() in _TRUE_TEXT),
-        description=str(row.get("description") or ""),
-    )
+    """One seed row as a Rule, read by the project's one rule-file parser
+    (lead_scoring.rules, the same verdict as the build's SQL check); an
+    active rule with a problem is refused."""
+    return parse_rules([row])[0]
 
 
 def parse_rules(rows: Iterable[Mapping[str, Any]]) -> list[Rule]:
-    return [parse_rule(row) for row in rows]
+    parsed = []
+    for rule in rules_file.parse_rules(rows):
+        if rule.problem:
+            raise ValueError(f"rule {rule.rule_id!r}: {rule.problem}")
+        parsed.append(Rule(
+            rule_id=rule.rule_id or "",
+            category=rule.category or "",
+            field=rule.field or "",
+            operator=rule.operator or "",
+            value=rule.value or "",
+            points=rule.points if rule.points is not None else 0.0,
+            max_points=rule.max_points,
+            half_life_days=rule.decay_half_life_days,
+            is_active=bool(rule.is_active),
+            description=str(rule.row.get("description") or ""),
+        ))
+    return parsed
 
 
 def _match_numeric(operator: str, number: float | None, value: str) -> bool:

@@ -1,5 +1,6 @@
 -- Macro to_number over known inputs: text to a finite double; junk,
--- blanks, NaN and infinities give null (never an error). Returns every
+-- blanks, NaN, infinities and forms only some engines read give null
+-- (never an error). Returns every
 -- case whose output differs from the expected one.
 
 with
@@ -18,6 +19,13 @@ cases as (
         ('NaN', null),
         ('inf', null),
         ('-Infinity', null),
+        ('1e400', null),
+        ('1e-400', 0.0),
+        ('+.5', 0.5),
+        ('5.', 5.0),
+        ('1_000', null),
+        ('+-1', null),
+        ('0x10', null),
         (null, null)
     ) as cases (raw_number, expected_number)
 ),

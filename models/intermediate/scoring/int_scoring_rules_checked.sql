@@ -82,11 +82,11 @@ checked as (
             when
                 points is null
                 or points != floor(points)
-                or abs(points) > 1e12
+                or abs(points) > 1e9
                 then {{ dbt.concat([
                     "'points '",
                     "coalesce(points_text, '(blank)')",
-                    "' is not an integer between -10^12 and 10^12'",
+                    "' is not an integer between -10^9 and 10^9'",
                 ]) }}
             when
                 max_points_text is not null
@@ -143,13 +143,18 @@ final as (
         field,
         operator,
         rule_value,
-        cast(points as integer) as points,
         max_points,
         decay_half_life_days,
         range_low,
         range_high,
         is_active,
-        problem
+        problem,
+        -- Cast only where it fits: a bad value of an inactive rule, or of
+        -- an active one reported in problem, must not fail the cast.
+        case
+            when points = floor(points) and abs(points) <= 1e9
+                then cast(points as integer)
+        end as points
     from checked
 )
 

@@ -9,7 +9,6 @@ share of them, for validation.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +34,7 @@ def features_at(
     """
     active = rules.active
     count, width = len(data.lead_ids), len(active)
-    half_life = np.array([_half_life(rule) for rule in active])
+    half_life = np.array([rule.half_life_days for rule in active])
     cap = np.array([rule.cap_in_firings for rule in active])
     lead_cutoff = np.broadcast_to(np.asarray(cutoff, dtype=float), (count,))
     fire_cutoff = lead_cutoff[data.fire_lead]
@@ -58,10 +57,6 @@ def features_at(
     return np.minimum(sums, cap)
 
 
-def _half_life(rule: Rule) -> float:
-    """Half-life in days; infinity for no decay."""
-    text = rule.row.get("decay_half_life_days", "").strip()
-    return float(text) if text and rule.is_activity_rule else math.inf
 
 
 @dataclass

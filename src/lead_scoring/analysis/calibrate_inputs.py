@@ -8,7 +8,6 @@ read_rules) and what it reads from the marts of a built warehouse
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from lead_scoring.errors import CalibrationError, WarehouseError
+from lead_scoring.rules import (
+    COLUMNS,
+    RuleFileError,
+    ScoringRule,
+    problems,
+    read_rule_file,
+)
 from lead_scoring.warehouse.readers import Reader
 
 DAY_SECONDS = 86_400.0
@@ -25,17 +31,7 @@ OUTCOMES = {
     "sql": ("sql", "opportunity", "customer"),
     "customer": ("customer",),
 }
-SEED_COLUMNS = (
-    "rule_id",
-    "category",
-    "field",
-    "operator",
-    "value",
-    "points",
-    "max_points",
-    "decay_half_life_days",
-    "is_active",
-)
+SEED_COLUMNS = COLUMNS
 PROPOSED_RULES_FILE = "scoring_rules.csv"
 REPORT_FILE = "calibration_report.md"
 _TOP_SHARE = 0.10
@@ -98,34 +94,44 @@ class Settings:
 
 @dataclass(frozen=True)
 class Rule:
-    """One row of the scoring-rule seed, as written in the file."""
+    """One row of the scoring-rule seed: the text as written (`row`, which
+    the proposal rewrites) and its values as the build reads them
+    (`parsed`, lead_scoring.rules)."""
 
-    row: dict[str, str]
+    parsed: ScoringRule
+
+    @property
+    def row(self) -> dict[str, str]:
+        return {key: value or "" for key, value in self.parsed.row.items()}
 
     @property
     def rule_id(self) -> str:
-        return self.row["rule_id"].strip()
+        return self.parsed.rule_id or ""
 
     @property
     def category(self) -> str:
-        return self.row["category"].strip().lower()
+        return self.parsed.category or ""
 
     @property
     def is_active(self) -> bool:
-        return self.row["is_active"].strip().lower() in ("true", "t", "1", "yes", "y")
+        return bool(self.parsed.is_active)
 
     @property
     def is_activity_rule(self) -> bool:
-        return self.row["field"].strip().lower() == "activity_type"
+        return self.parsed.is_activity_rule
 
     @property
     def points(self) -> int:
-        return int(float(self.row["points"]))
+        return int(self.parsed.points or 0)
 
     @property
     def max_points(self) -> float | None:
-        text = self.row["max_points"].strip()
-        return float(text) if text else None
+        return self.parsed.max_points
+
+    @property
+    def half_life_days(self) -> float:
+        """Half-life in days; infinity for no decay."""
+        return self.parsed.decay_half_life_days or math.inf
 
     @property
     def unit(self) -> float:
@@ -154,37 +160,27 @@ class RuleFile:
 
 
 def read_rules(path: str | Path) -> RuleFile:
-    """Read the scoring-rule seed; errors name the file and the problem."""
+    """Read and check the scoring-rule seed as the build does
+    (lead_scoring.rules); errors name the file and every problem."""
     path = Path(path)
-    if not path.is_file():
+    try:
+        header, parsed = read_rule_file(path)
+    except RuleFileError as exc:
         raise CalibrationError(
-            f"scoring-rule file {path} does not exist",
-            "pass --rules with the seed the warehouse was built with "
-            "(default seeds/scoring_rules.csv of the project)",
+            str(exc),
+            "pass --rules with the seed the warehouse was built with (default "
+            "seeds/scoring_rules.csv of the project); the seed needs the "
+            "columns of the contract (docs/contract.md, section 2)",
+        ) from None
+    found = problems(parsed)
+    if found:
+        raise CalibrationError(
+            f"{path} has {len(found)} invalid active rule(s):\n  "
+            + "\n  ".join(found),
+            "fix them or set is_active to false (dbt build stops on the same "
+            "rules), then build and calibrate",
         )
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        header = tuple(reader.fieldnames or ())
-        missing = [column for column in SEED_COLUMNS if column not in header]
-        if missing:
-            raise CalibrationError(
-                f"{path} lacks the columns {', '.join(missing)}",
-                "the seed needs the columns of the contract (docs/contract.md, section 2)",
-            )
-        rules = tuple(
-            Rule({key: (value or "") for key, value in row.items() if key})
-            for row in reader
-        )
-    for rule in rules:
-        if rule.is_active:
-            try:
-                rule.points  # noqa: B018 - validates the number
-            except ValueError:
-                raise CalibrationError(
-                    f"rule {rule.rule_id}: points {rule.row['points']!r} is not a number",
-                    "fix the seed and run dbt build before calibrating",
-                ) from None
-    return RuleFile(header, rules)
+    return RuleFile(header, tuple(Rule(rule) for rule in parsed))
 
 
 # ------------------------------------------------------------------ warehouse
