@@ -49,7 +49,7 @@ PUBLICATION = "publication"
 PUBLICATION_RELATIONS = "publication_relations"
 # Name of the new file while it is written: hidden, in the same folder (a
 # rename is atomic only within one file system).
-_UNFINISHED = ".{name}.{token}.unfinished"
+_UNFINISHED = ".{name}.{suffix}.unfinished"
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def publish(
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_unfinished(target)
     unfinished = target.with_name(
-        _UNFINISHED.format(name=target.name, token=uuid.uuid4().hex)
+        _UNFINISHED.format(name=target.name, suffix=uuid.uuid4().hex)
     )
     alias = "lead_scoring_publication"
     published_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -219,6 +219,6 @@ def _flush(path: Path) -> None:
 def _remove_unfinished(target: Path) -> None:
     """Files a publication to `target` left when its process was killed."""
     # The file and its write-ahead log (.wal), if one was left.
-    pattern = _UNFINISHED.format(name=target.name, token="*") + "*"
+    pattern = _UNFINISHED.format(name=target.name, suffix="*") + "*"
     for leftover in target.parent.glob(pattern):
         leftover.unlink(missing_ok=True)

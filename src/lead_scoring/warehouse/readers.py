@@ -7,9 +7,10 @@ transaction). On DuckDB they read what BI tools read: the file the last
 successful build published (lead_scoring.warehouse.publish), opened
 read-only, never the file a build may be writing; `published=False` opens
 the build file itself, with the raw tables and every model (`preview`, and
-`summary` for the raw tables, when no build holds it). Each reader names the warehouse it reads (`description`), so
-every message says which one was used. Spark's tables live in the Spark
-session dbt builds in; these commands refuse that target with a hint.
+`summary` for the raw tables, when no build holds it). Each reader names the
+warehouse it reads (`description`), so every message says which one was
+used. Spark's tables live in the Spark session dbt builds in; these commands
+refuse that target with a hint.
 
     with open_reader("postgres") as reader:
         reader.relations("analytics")                  # names of tables, views
