@@ -43,8 +43,11 @@ lint: $(STAMP)
 	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}'
 	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests
 
+# Arguments for pytest, e.g. `make test PYTEST_ARGS="-k publication"`.
+PYTEST_ARGS ?=
+
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf warehouse target logs spark-warehouse metastore_db derby.log

@@ -31,6 +31,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """With LEAD_SCORING_SKIPPED_LIST set, append the id of each skipped test
+    to that file, one per line (.ci/run runs them again with every extra).
+
+    Written by the controlling process only: pytest-xdist's workers report
+    to it, and a worker's own call would write the same id again."""
+    path = os.environ.get("LEAD_SCORING_SKIPPED_LIST")
+    if not path or not report.skipped or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(report.nodeid + "\n")
+
+
 class Warehouse:
     """A DuckDB file, raw tables loaded into it, and dbt runs against it."""
 
