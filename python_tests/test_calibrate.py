@@ -163,17 +163,60 @@ def test_proposed_seed_keeps_the_file_and_moves_only_points(
         }
         verdict = by_id[old["rule_id"]]
         assert int(new["points"]) == verdict.proposed_points
-        if not verdict.fitted:
-            assert new == old
-        if old["max_points"]:
+        if old["max_points"] and int(new["points"]) != 0:
             # the cap keeps its number of firings
             firings = float(old["max_points"]) / abs(int(old["points"]))
             assert float(new["max_points"]) == pytest.approx(
                 firings * abs(int(new["points"])), abs=0.006
             )
-    # rules that never fired keep their points and say why
+    # rules that never fired are rescaled with the rest and say why
     for rule in ("neg_competitor_domain", "neg_wrong_geography"):
-        assert not by_id[rule].fitted and "points kept" in by_id[rule].notes[0]
+        assert not by_id[rule].fitted and "no evidence" in by_id[rule].notes[0]
+
+
+def test_the_proposal_is_refitted_on_every_lead_on_one_scale(
+    planted: Warehouse, result: cal.Calibration
+) -> None:
+    """Held-out figures come from a fit on the training leads; the proposed
+    points from the same fit on every lead, every rule on one scale: a rule
+    without evidence converts its current points at the current rules'
+    exchange rate (log-odds per point) instead of keeping them."""
+    rules = cal.read_rules(SEED_PATH)
+    settings = cal.settings_from_project(PROJECT_DIR)
+    data = cal.read_warehouse(cal.duckdb_query(planted.path), "analytics", rules, "sql")
+    design = cal.build_design(data, rules, settings)
+    assert result.leads_fit == len(design.y) == result.leads_train + result.leads_test
+    current = np.array([rule.points for rule in rules.active], dtype=float)
+    # the final fit: every lead, the rules fired for enough of them
+    fired = (design.x != 0).sum(axis=0)
+    fitted = fired >= settings.min_rule_leads
+    assert list(result.final.fitted) == list(fitted) and 0 < fitted.sum() < len(fitted)
+    refit = cal.fit_logistic(design.x[:, fitted], design.y, result.fit.l2)
+    assert refit.coef == pytest.approx(result.final.coef[fitted], abs=1e-9)
+    assert np.abs(result.final.coef - result.validation.coef).max() > 1e-3
+    # the exchange rate: slope of the outcome on the current score
+    slope = cal.fit_logistic((design.x @ current)[:, None], design.y, 1e-6).coef[0]
+    assert slope > 0 and result.final.exchange == pytest.approx(slope, rel=1e-9)
+    coef = np.zeros(len(fitted))
+    coef[fitted] = refit.coef
+    log_odds = np.where(fitted, coef, slope * current)
+    by_id = {r.rule.rule_id: r for r in result.results}
+    for rule, value in zip(rules.active, log_odds):
+        expected = int(np.round(result.scale * value))
+        assert by_id[rule.rule_id].proposed_points == expected, rule.rule_id
+    # the scale: as many leads at the threshold as under the current rules
+    proposed = np.array([by_id[r.rule_id].proposed_points for r in rules.active])
+    threshold = settings.mql_score_threshold
+    now = int((np.round(design.x @ current, 6) >= threshold).sum())
+    then = int((np.round(design.x @ proposed, 6) >= threshold).sum())
+    assert abs(then - now) <= 0.02 * now
+    # the report says so
+    text = cal.report(result)
+    assert f"the same fit repeated on all {len(design.y):,} leads" in text
+    review = text.split("## Calls for review")[1].split("##")[0]
+    for rule_id in ("neg_competitor_domain", "neg_wrong_geography"):
+        [line] = [line for line in review.splitlines() if line.startswith(f"- {rule_id} (")]
+        assert "no evidence of its own (fired for 0 leads)" in line
 
 
 def test_rebuilding_with_the_proposal_rescores_history(
@@ -226,8 +269,13 @@ def test_sign_flips_are_called_out(result: cal.Calibration) -> None:
     text = cal.report(result)
     review = text.split("## Calls for review")[1].split("##")[0]
     for r in flipped:
-        assert f"- {r.rule.rule_id} ({r.rule.category}): sign flips" in review
-        assert f"{r.rule.points:+d} -> {r.proposed_points:+d}" in review
+        [line] = [line for line in review.splitlines()
+                  if line.startswith(f"- {r.rule.rule_id} (")]
+        assert line.startswith(
+            f"- {r.rule.rule_id} ({r.rule.category}): "
+            f"{r.rule.points:+d} -> {r.proposed_points:+d}: "
+        )
+        assert "sign flips" in line
 
 
 def test_cli_writes_proposal_and_report_never_the_live_seed(
@@ -271,7 +319,17 @@ def test_too_few_outcomes_are_refused_with_the_numbers(
     assert "error: too few outcomes to calibrate:" in err
     assert "at least 100 are needed" in err
     assert "training leads reached customer within 30 days" in err
+    assert "use --outcome sql" in err
     assert not (tmp_path / "out").exists()
+    # with the SQL outcome already, the hint does not suggest it
+    status = main(
+        ["calibrate", "--duckdb-path", str(planted.path), "--project-dir",
+         str(PROJECT_DIR), "--out", str(tmp_path / "out"), "--outcome", "sql",
+         "--min-conversions", "100000"]
+    )
+    err = capsys.readouterr().err
+    assert status == 2 and "too few outcomes to calibrate" in err
+    assert "--outcome sql" not in err and "widen --window-days" in err
 
 
 def test_a_seed_that_differs_from_the_build_is_refused(
@@ -324,3 +382,95 @@ def test_logistic_fit_stays_finite_on_separable_data() -> None:
     y = np.array([0.0, 0.0, 1.0, 1.0] * 50)
     fit = cal.fit_logistic(x, y, l2=1.0)
     assert np.isfinite(fit.coef).all() and fit.coef[0] > 3
+
+
+def test_every_move_is_reported_with_its_evidence(result: cal.Calibration) -> None:
+    """The report leads with what to do and the calls for review; each rule's
+    row gives points before and after, the interval, leads and conversions."""
+    text = cal.report(result)
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings[0].startswith("## What to do: ")
+    assert headings[1] == "## Calls for review"
+    decision, _ = cal.verdict(result)
+    assert headings[0] == f"## What to do: {decision}"
+    review = text.split("## Calls for review")[1].split("##")[0]
+    for line in cal.warnings(result):
+        assert line in review
+    table = text.split("## Rules by effect")[1].split("##")[0]
+    rows = {
+        cells[1]: cells
+        for cells in (
+            [cell.strip() for cell in line.strip("|").split("|")]
+            for line in table.splitlines() if line.startswith("| ")
+        )
+    }
+    for verdict_ in result.results:
+        cells = rows[verdict_.rule.rule_id]
+        assert cells[3:5] == [str(verdict_.rule.points), str(verdict_.proposed_points)]
+        assert cells[8:10] == [f"{verdict_.leads_fired:,}", f"{verdict_.leads_converted:,}"]
+        if verdict_.fitted:
+            low, high = verdict_.interval
+            assert cells[5] == f"{result.scale * low:+.0f} .. {result.scale * high:+.0f}"
+    # leads and conversions behind each rule, counted from the design
+    rules = cal.read_rules(SEED_PATH)
+    by_id = {r.rule.rule_id: r for r in result.results}
+    fired = result.final.leads_fired
+    assert [by_id[rule.rule_id].leads_fired for rule in rules.active] == list(fired)
+    assert all(0 <= r.leads_converted <= r.leads_fired for r in result.results)
+    assert cal.summary_lines(result)[0].startswith(f"what to do: {decision} (")
+
+
+def test_warnings_name_the_moves_to_check(
+    planted: Warehouse, result: cal.Calibration
+) -> None:
+    """Sign flips, rules without evidence, fast-tracked types proposed at no
+    points, fit rules turned negative, wide intervals and grade edges."""
+    from dataclasses import replace
+
+    found = cal.warnings(result)
+    flipped = [r for r in result.results if r.sign_flipped]
+    assert flipped and all(
+        any(line.startswith(f"- {r.rule.rule_id} (") and "sign flips" in line
+            for line in found) for r in flipped
+    )
+    assert any(line.startswith("- neg_competitor_domain (") for line in found)
+    # e-mail clicks are proposed at <= 0: fast-tracking them must be flagged
+    assert result.results[[r.rule.rule_id for r in result.results].index(
+        "eng_email_click")].proposed_points <= 0
+    assert not any("fast-tracked" in line for line in found)
+    fast = replace(result, settings=replace(
+        result.settings, fast_track_activity_types=("email_click", "demo_request")))
+    [line] = [line for line in cal.warnings(fast) if "fast-tracked" in line]
+    assert line.startswith("- eng_email_click (engagement): ")
+    assert "email_click is fast-tracked" in line
+    # a tighter threshold makes more intervals wide
+    tight = replace(result, settings=replace(result.settings, mql_score_threshold=5.0))
+    wide = [line for line in cal.warnings(tight) if "95% interval is" in line]
+    assert len(wide) > len([line for line in found if "95% interval is" in line])
+    # grade edges: flagged when a share moves by more than 10 points
+    shifted = replace(result, grade_shares_proposed=tuple(
+        share + 0.2 for share in result.grade_shares_current))
+    [line] = [line for line in cal.warnings(shifted) if "lead_grade_fit_edges" in line]
+    assert "keeps today's shares" in line
+    # the proposed edges: the lowest that let no more leads through than today
+    rules = cal.read_rules(SEED_PATH)
+    data = cal.read_warehouse(cal.duckdb_query(planted.path), "analytics", rules, "sql")
+    design = cal.build_design(data, rules, result.settings)
+    is_fit = np.array([rule.category == "fit" for rule in rules.active])
+    points = np.array([r.proposed_points for r in result.results], dtype=float)
+    now = np.array([rule.points for rule in rules.active], dtype=float)
+    fit_now = design.x[:, is_fit] @ now[is_fit]
+    fit_then = design.x[:, is_fit] @ points[is_fit]
+    edges = result.settings.lead_grade_fit_edges
+    assert len(result.proposed_grade_edges) == len(edges) == 3
+    for edge, old_edge, share in zip(
+        result.proposed_grade_edges, edges, result.grade_shares_current
+    ):
+        assert share == pytest.approx((fit_now >= old_edge).mean())
+        assert (fit_then >= edge).sum() <= (fit_now >= old_edge).sum()
+        assert (fit_then >= edge - 1).sum() > (fit_now >= old_edge).sum()
+    # too few held-out conversions: not enough data, whatever the AUC
+    thin = replace(result, conversions_test=5)
+    assert cal.verdict(thin)[0] == "not enough data"
+    worse = replace(result, proposed=replace(result.proposed, auc=result.current.auc))
+    assert cal.verdict(worse)[0] == "review"

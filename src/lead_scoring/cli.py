@@ -275,7 +275,7 @@ def _add_calibrate(commands) -> None:
         "--min-rule-leads",
         type=int,
         default=30,
-        help="rules firing for fewer training leads keep their points (default 30)",
+        help="rules firing for fewer leads are not fitted but rescaled (default 30)",
     )
     parser.add_argument(
         "--test-share",

@@ -26,13 +26,16 @@ Design (the report repeats the figures of each run)
   deterministic split by a hash of lead_id.
 - Model. Logistic regression on standardised features with an L2 penalty
   (`l2`, on the summed log-likelihood; the intercept is not penalised), fitted
-  by damped Newton steps. Rules that fired for fewer than `min_rule_leads`
-  training leads keep their points: there is no evidence to move them.
-- Points. A rule's proposed points are k x its coefficient (log-odds per
-  firing), rounded to integers, with one k for all rules chosen so that as many
-  training leads reach `mql_score_threshold` as under the current rules: the
-  threshold keeps its meaning and MQL volume stays where sales sized it. Caps
-  keep the same number of firings (max_points scaled with the points).
+  by damped Newton steps: on the training leads for the held-out figures,
+  then again on every lead for the proposal. Rules that fired for fewer than
+  `min_rule_leads` leads are not fitted: there is no evidence to move them.
+- Points. A rule's proposed points are k x its log-odds per firing, rounded
+  to integers, with one k for all rules chosen so that as many leads reach
+  `mql_score_threshold` as under the current rules: the threshold keeps its
+  meaning and MQL volume stays where sales sized it. An unfitted rule's
+  log-odds is its current points times the current rules' exchange rate
+  (log-odds per point of the current score), so every rule is on one scale.
+  Caps keep the same number of firings (max_points scaled with the points).
 - Guard rails. Fewer than `min_conversions` converted training leads: refused
   with the numbers. A proposed sign that differs from the current one is called
   out. The same warehouse and settings always give the same proposal.
@@ -44,7 +47,8 @@ Design (the report repeats the figures of each run)
 The code is split by stage: calibrate_inputs (settings, the seed, the
 warehouse), calibrate_design (features and the split), calibrate_model (the
 logistic fit and its measures), calibrate_proposal (`calibrate`: points and
-thresholds) and calibrate_outputs (the proposed seed, the report). This module
+thresholds), calibrate_review (warnings and the verdict) and
+calibrate_outputs (the proposed seed, the report). This module
 is the public entry: every name below is importable from it.
 """
 
@@ -66,17 +70,19 @@ from lead_scoring.analysis.calibrate_outputs import (
     write_outputs,
 )
 from lead_scoring.analysis.calibrate_proposal import (
-    Calibration, Evaluation, RuleResult, calibrate,
+    Calibration, Evaluation, Points, RuleResult, calibrate,
 )
+from lead_scoring.analysis.calibrate_review import verdict, warnings
 from lead_scoring.errors import CalibrationError
 
 __all__ = [
     "DAY_SECONDS", "L2_GRID", "MONTH_DAYS", "OUTCOMES", "PROPOSED_RULES_FILE",
     "REPORT_FILE", "SEED_COLUMNS", "Calibration", "CalibrationError", "Design",
-    "Evaluation", "Fit", "Progress", "Query", "Rule", "RuleFile", "RuleResult",
+    "Evaluation", "Fit", "Points", "Progress", "Query", "Rule", "RuleFile", "RuleResult",
     "Settings", "Split", "WarehouseData", "auc", "build_design", "calibrate",
     "check_out_dir", "choose_l2", "duckdb_query", "features_at",
     "fit_logistic", "lead_hash_share", "proposed_seed", "read_rules",
     "read_warehouse", "report", "settings_from_project", "split_design",
-    "summary_lines", "top_share_lift", "warehouse_query", "write_outputs",
+    "summary_lines", "top_share_lift", "verdict", "warehouse_query", "warnings",
+    "write_outputs",
 ]

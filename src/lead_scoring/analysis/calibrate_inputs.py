@@ -66,6 +66,9 @@ class Settings:
     mql_score_threshold: float = 70.0
     mql_min_fit_score: float = 30.0
     sales_capacity_mqls_per_month: float = 100.0
+    # vars of dbt_project.yml the review of a proposal checks against
+    fast_track_activity_types: tuple[str, ...] = ("demo_request", "contact_request")
+    lead_grade_fit_edges: tuple[float, ...] = (60.0, 40.0, 20.0)
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, one line each."""

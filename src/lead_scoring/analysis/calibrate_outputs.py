@@ -20,6 +20,7 @@ from lead_scoring.analysis.calibrate_inputs import (
     _TOP_SHARE, OUTCOMES, PROPOSED_RULES_FILE, REPORT_FILE, Settings, _day,
 )
 from lead_scoring.analysis.calibrate_proposal import Calibration
+from lead_scoring.analysis.calibrate_review import verdict, warnings
 from lead_scoring.errors import CalibrationError
 
 
@@ -45,7 +46,7 @@ def proposed_seed(calibration: Calibration) -> str:
     for rule in calibration.rules.rules:
         row = dict(rule.row)
         result = by_id.get(rule.rule_id) if rule.is_active else None
-        if result is not None and result.fitted:
+        if result is not None:
             row["points"] = str(result.proposed_points)
             row["max_points"] = _number_text(result.proposed_max_points)
         writer.writerow(row)
@@ -76,8 +77,20 @@ def report(
     c = calibration
     s = c.settings
     outcome_text = " or ".join(OUTCOMES[s.outcome])
+    decision, why = verdict(c)
+    calls = warnings(c)
     lines = [
         "# Scoring calibration report",
+        "",
+        f"## What to do: {decision}",
+        "",
+        why[0].upper() + why[1:] + ".",
+        "",
+        "## Calls for review",
+        "",
+        *(calls or ["- None."]),
+        "",
+        "## How it was measured",
         "",
         f"- Scores as of {np.datetime64(int(c.as_of), 's')} (UTC). Outcome: the "
         f"lead reached {outcome_text} within {s.window_days:g} days of its "
@@ -87,9 +100,14 @@ def report(
         f"- Training: {c.leads_train:,} leads, {c.conversions_train:,} converted. "
         f"Held out: {c.leads_test:,} leads, {c.conversions_test:,} converted.",
         f"- Model: logistic regression, L2 penalty {c.fit.l2:g} on standardised "
-        f"features ({_l2_text(c)}), {sum(r.fitted for r in c.results)} rules fitted "
-        f"({c.fit.iterations} Newton steps); points = {c.scale:.3f} x log-odds "
-        f"per firing, {c.scale_reason}.",
+        f"features ({_l2_text(c)}). Held-out figures below: fitted on the "
+        "training leads only. Proposed points: the same fit repeated on all "
+        f"{c.leads_fit:,} leads ({sum(r.fitted for r in c.results)} rules fitted, "
+        f"{c.fit.iterations} Newton steps); points = {c.scale:.3f} x log-odds "
+        f"per firing for every rule, {c.scale_reason}.",
+        f"- Rules that fired for fewer than {s.min_rule_leads} leads have no "
+        "evidence of their own: their log-odds is their current points times "
+        f"the current rules' exchange rate, {c.final.exchange_reason}.",
         "",
         "## Held-out performance",
         "",
@@ -106,34 +124,29 @@ def report(
         "",
         "## Rules by effect (strongest first)",
         "",
-        "| rank | rule_id | category | points now | proposed | log-odds per firing "
-        "(95% interval) | per std. dev. | training leads fired | note |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Every active rule: fitted ones by standardised effect, then the ones "
+        "without evidence of their own. Intervals are 95%; in points, the "
+        "log-odds interval times the scale.",
+        "",
+        "| rank | rule_id | category | points now | proposed | points interval "
+        "| log-odds per firing (interval) | per std. dev. | leads fired "
+        "| of them converted | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    ranked = c.ranked()
-    for rank, result in enumerate(ranked, start=1):
+    unfitted = [result for result in c.results if not result.fitted]
+    for rank, result in enumerate([*c.ranked(), *unfitted], start=1):
+        low, high = result.interval
+        evidence = (
+            f"{c.scale * low:+.0f} .. {c.scale * high:+.0f} "
+            f"| {result.coef:+.3f} ({low:+.3f} .. {high:+.3f}) | {result.coef_std:+.3f}"
+            if result.fitted else "n/a | n/a | n/a"
+        )
         lines.append(
-            f"| {rank} | {result.rule.rule_id} | {result.rule.category} "
-            f"| {result.rule.points} | {result.proposed_points} "
-            f"| {result.coef:+.3f} ({result.interval[0]:+.3f} .. "
-            f"{result.interval[1]:+.3f}) | {result.coef_std:+.3f} | {result.train_leads:,} "
+            f"| {rank if result.fitted else '-'} | {result.rule.rule_id} "
+            f"| {result.rule.category} | {result.rule.points} | {result.proposed_points} "
+            f"| {evidence} | {result.leads_fired:,} | {result.leads_converted:,} "
             f"| {'; '.join(result.notes)} |"
         )
-    unfitted = [result for result in c.results if not result.fitted]
-    if unfitted:
-        lines += ["", "Not fitted (points kept):", ""]
-        lines += [f"- {r.rule.rule_id}: {'; '.join(r.notes)}" for r in unfitted]
-    flips = [result for result in c.results if result.sign_flipped]
-    lines += ["", "## Calls for review", ""]
-    if flips:
-        lines += [
-            f"- {r.rule.rule_id} ({r.rule.category}): sign flips "
-            f"{r.rule.points:+d} -> {r.proposed_points:+d}"
-            + ("" if r.is_clear else " (weak evidence: 95% interval includes 0)")
-            for r in flips
-        ]
-    else:
-        lines.append("- No rule changes sign.")
     lines += [
         "",
         "## Threshold for sales capacity",
@@ -226,6 +239,15 @@ def settings_from_project(project_dir: str | Path, **overrides: object) -> Setti
         ):
             if name in project_vars:
                 values[name] = float(project_vars[name])
+        if "fast_track_activity_types" in project_vars:
+            values["fast_track_activity_types"] = tuple(
+                str(name).strip().lower()
+                for name in project_vars["fast_track_activity_types"] or ()
+            )
+        if "lead_grade_fit_edges" in project_vars:
+            values["lead_grade_fit_edges"] = tuple(
+                float(edge) for edge in project_vars["lead_grade_fit_edges"] or ()
+            )
     values.update({key: value for key, value in overrides.items() if value is not None})
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -234,7 +256,9 @@ def summary_lines(calibration: Calibration) -> Sequence[str]:
     """A few lines for the terminal."""
     c = calibration
     top = ", ".join(result.rule.rule_id for result in c.ranked()[:5])
+    decision, why = verdict(c)
     return (
+        f"what to do: {decision} ({why})",
         f"held-out AUC: current {_fmt(c.current.auc)}, proposed {_fmt(c.proposed.auc)}",
         f"held-out lift of the top {_TOP_SHARE:.0%}: current "
         f"{_fmt(c.current.lift_top, 2)}, proposed {_fmt(c.proposed.lift_top, 2)}",

@@ -39,7 +39,8 @@ class RuleResult:
     coef: float
     coef_std: float
     se: float
-    train_leads: int
+    leads_fired: int
+    leads_converted: int
     fitted: bool
     notes: list[str] = field(default_factory=list)
 
@@ -58,8 +59,7 @@ class RuleResult:
     def sign_flipped(self) -> bool:
         current = self.rule.points
         return (
-            self.fitted
-            and self.proposed_points != 0
+            self.proposed_points != 0
             and current != 0
             and (self.proposed_points > 0) != (current > 0)
         )
@@ -76,8 +76,39 @@ class Evaluation:
 
 
 @dataclass
+class Points:
+    """Points proposed by one fit, every rule on one scale.
+
+    A rule that fired for at least `min_rule_leads` of the leads is fitted:
+    its log-odds per firing is the model's coefficient. The others have no
+    evidence of their own: their log-odds is their current points times the
+    exchange rate of the current rules (log-odds per current point, measured
+    on the same leads). Proposed points = scale x log-odds, rounded.
+    """
+
+    fit: Fit
+    fitted: np.ndarray  # bool per active rule
+    leads_fired: np.ndarray  # leads each rule fired for
+    leads_converted: np.ndarray  # of them, the converted ones
+    coef: np.ndarray  # fitted log-odds per firing (0 for the others)
+    coef_std: np.ndarray
+    se: np.ndarray
+    exchange: float
+    exchange_reason: str
+    log_odds: np.ndarray  # per firing, every rule
+    scale: float
+    scale_reason: str
+    points: np.ndarray  # integers, as floats
+
+
+@dataclass
 class Calibration:
-    """Everything a calibration run found."""
+    """Everything a calibration run found.
+
+    `validation` is the procedure fitted on the training leads only and
+    judged on the held-out ones (`proposed`); the proposal itself (`final`,
+    `results`) is the same procedure refitted on every lead of the run.
+    """
 
     settings: Settings
     as_of: float
@@ -86,10 +117,9 @@ class Calibration:
     leads_test: int
     conversions_train: int
     conversions_test: int
-    fit: Fit
     l2_scores: dict[float, float]
-    scale: float
-    scale_reason: str
+    validation: Points
+    final: Points
     results: list[RuleResult]
     current: Evaluation
     proposed: Evaluation
@@ -99,6 +129,29 @@ class Calibration:
     proposed_rate_at_threshold: float
     mql_events_per_month: float
     rules: RuleFile
+    # share of the leads at or above each lead_grade_fit_edges edge: now,
+    # with the proposed points, and the edges that keep today's shares
+    grade_shares_current: tuple[float, ...] = ()
+    grade_shares_proposed: tuple[float, ...] = ()
+    proposed_grade_edges: tuple[int, ...] = ()
+
+    @property
+    def fit(self) -> Fit:
+        """The model behind the proposed points."""
+        return self.final.fit
+
+    @property
+    def scale(self) -> float:
+        return self.final.scale
+
+    @property
+    def scale_reason(self) -> str:
+        return self.final.scale_reason
+
+    @property
+    def leads_fit(self) -> int:
+        """Leads of the final fit: the training and the held-out ones."""
+        return self.leads_train + self.leads_test
 
     def ranked(self) -> list[RuleResult]:
         """Fitted rules by standardised effect, strongest positive first."""
@@ -106,15 +159,48 @@ class Calibration:
         return sorted(fitted, key=lambda result: (-result.coef_std, result.rule.rule_id))
 
 
+def _exchange_rate(
+    x: np.ndarray,
+    y: np.ndarray,
+    current_points: np.ndarray,
+    fitted_score: np.ndarray,
+) -> tuple[float, str]:
+    """Log-odds per point of the current rules on these leads.
+
+    The slope of a logistic regression of the outcome on the current score
+    (practically unpenalised: one feature, a measurement). When the current
+    score does not rise with conversion, the ratio of the spreads of the
+    fitted log-odds and of the current score stands in.
+    """
+    current = x @ current_points
+    if current.std() > 0:
+        slope = float(fit_logistic(current[:, None], y, 1e-6).coef[0])
+        if slope > 0:
+            return slope, (
+                f"{slope:.4f} log-odds per current point (a logistic regression "
+                "of the outcome on the current lead score)"
+            )
+        if fitted_score.std() > 0:
+            ratio = float(fitted_score.std() / current.std())
+            return ratio, (
+                f"{ratio:.4f} log-odds per current point (the current score does "
+                "not rise with conversion, so the ratio of the spread of the "
+                "fitted log-odds to that of the current score)"
+            )
+    return 0.0, (
+        "none: the current score does not vary or no rule was fitted, so rules "
+        "without evidence get 0 points"
+    )
+
+
 def _choose_scale(
     x: np.ndarray,
-    coef: np.ndarray,
-    fitted: np.ndarray,
+    log_odds: np.ndarray,
     current_points: np.ndarray,
     threshold: float,
     converted: int,
 ) -> tuple[float, str]:
-    """One multiplier for all coefficients: as many leads reach the threshold.
+    """One multiplier for every rule's log-odds: as many leads reach the threshold.
 
     As many as under the current rules, or as many as converted when no lead
     reaches it under the current rules.
@@ -125,26 +211,66 @@ def _choose_scale(
     if target == 0:
         # no lead reaches the threshold today: let as many reach it as converted
         target = max(1, converted)
-    kept = x[:, ~fitted] @ current_points[~fitted]
-    learned = x[:, fitted] @ coef[fitted]
+    learned = x @ log_odds
     best_scale, best_gap, best_reached = 1.0, math.inf, 0
     for scale in np.geomspace(1e-2, 1e4, 3001):
-        reached = int((np.round(kept + scale * learned, 6) >= threshold).sum())
+        reached = int((np.round(scale * learned, 6) >= threshold).sum())
         gap = abs(reached - target)
         if gap < best_gap:
             best_scale, best_gap, best_reached = float(scale), gap, reached
     if best_reached == 0 and learned.std() > 0:
-        # No lead can reach the threshold (every fitted rule lowers the odds
-        # against leads no rule fires for): keep the current points' spread.
+        # No lead can reach the threshold (every rule lowers the odds against
+        # leads none of them fires for): keep the current points' spread.
         return float(current.std() / learned.std()), (
-            "no lead can reach the threshold with any positive scale (the fitted "
-            "rules lower the odds against leads none of them fires for), so the "
+            "no lead can reach the threshold with any positive scale (the rules "
+            "lower the odds against leads none of them fires for), so the "
             "points keep the spread of the current scores"
         )
     return best_scale, (
-        f"so that as many training leads reach the threshold {threshold:g} as "
+        f"so that as many leads reach the threshold {threshold:g} as "
         + ("under the current rules" if matched_current else "converted (none "
            "reaches it under the current rules)")
+    )
+
+
+def _propose_points(
+    x: np.ndarray,
+    y: np.ndarray,
+    current_points: np.ndarray,
+    l2: float,
+    settings: Settings,
+) -> Points:
+    """Fit the rules with evidence, put every rule on one scale, round."""
+    leads_fired = (x != 0).sum(axis=0)
+    fitted = leads_fired >= settings.min_rule_leads
+    model = fit_logistic(x[:, fitted], y, l2)
+    coef = np.zeros(x.shape[1])
+    coef_std = np.zeros(x.shape[1])
+    se = np.zeros(x.shape[1])
+    coef[fitted] = model.coef
+    coef_std[fitted] = model.coef_std
+    se[fitted] = model.se
+    exchange, exchange_reason = _exchange_rate(
+        x, y, current_points, x[:, fitted] @ coef[fitted]
+    )
+    log_odds = np.where(fitted, coef, exchange * current_points)
+    scale, scale_reason = _choose_scale(
+        x, log_odds, current_points, settings.mql_score_threshold, int(y.sum())
+    )
+    return Points(
+        fit=model,
+        fitted=fitted,
+        leads_fired=leads_fired,
+        leads_converted=((x != 0) & (y[:, None] > 0.5)).sum(axis=0),
+        coef=coef,
+        coef_std=coef_std,
+        se=se,
+        exchange=exchange,
+        exchange_reason=exchange_reason,
+        log_odds=log_odds,
+        scale=scale,
+        scale_reason=scale_reason,
+        points=np.round(scale * log_odds) + 0.0,
     )
 
 
@@ -228,6 +354,40 @@ def _monthly_new_qualifiers(
     return counts / months
 
 
+def _rule_result(rule: Rule, final: Points, index: int, settings: Settings) -> RuleResult:
+    """One rule's verdict, with the notes a reviewer needs."""
+    points = int(final.points[index])
+    fitted = bool(final.fitted[index])
+    fired = int(final.leads_fired[index])
+    result = RuleResult(
+        rule=rule,
+        proposed_points=points,
+        proposed_max_points=_scaled_cap(rule, points),
+        coef=float(final.coef[index]),
+        coef_std=float(final.coef_std[index]),
+        se=float(final.se[index]),
+        leads_fired=fired,
+        leads_converted=int(final.leads_converted[index]),
+        fitted=fitted,
+    )
+    if not fitted:
+        result.notes.append(
+            f"fired for {fired} leads (< {settings.min_rule_leads}): no evidence "
+            f"of its own; rescaled with the rest at the current rules' exchange "
+            f"rate, {rule.points:+d} -> {points:+d}"
+        )
+    if result.sign_flipped:
+        evidence = (
+            "the 95% interval excludes 0"
+            if result.is_clear
+            else "weak evidence: the 95% interval includes 0"
+        )
+        result.notes.append(f"sign flips: {rule.points:+d} -> {points:+d} ({evidence})")
+    elif fitted and points == 0 and rule.points != 0:
+        result.notes.append("no measurable effect: 0 points proposed")
+    return result
+
+
 def calibrate(
     query: Query,
     schema: str,
@@ -253,81 +413,56 @@ def calibrate(
             f"{settings.window_days:g} days of their creation "
             f"({int(design.y.sum())} of {len(design.y)} leads with a full "
             f"horizon in all); at least {settings.min_conversions} are needed",
-            "wait for more outcomes, widen --window-days, use --outcome sql, or "
-            "lower --min-conversions knowingly (estimates get noisy)",
+            "wait for more outcomes, widen --window-days, "
+            + ("" if settings.outcome == "sql" else "use --outcome sql, ")
+            + "or lower --min-conversions knowingly (estimates get noisy)",
         )
     active = rules.active
     current_points = np.array([rule.points for rule in active], dtype=float)
-    leads_fired = (x_train != 0).sum(axis=0)
-    fitted = leads_fired >= settings.min_rule_leads
     progress(
-        f"calibrate: fitting {int(fitted.sum())} rules on {len(x_train):,} leads "
-        f"({converted_train:,} converted)"
+        f"calibrate: fitting on {len(x_train):,} training leads "
+        f"({converted_train:,} converted), judging on {int(split.test.sum()):,} "
+        "held-out leads"
     )
-    fit_x = x_train[:, fitted]
     l2, l2_scores = settings.l2, {}
     if l2 is None:
+        evidence = (x_train != 0).sum(axis=0) >= settings.min_rule_leads
         l2, l2_scores = choose_l2(
-            fit_x,
+            x_train[:, evidence],
             y_train,
             data.created[design.lead[split.train]],
             data.lead_ids[design.lead[split.train]],
         )
-    model = fit_logistic(fit_x, y_train, l2)
-    se = np.zeros(len(active))
-    se[fitted] = model.se
-    coef = np.zeros(len(active))
-    coef_std = np.zeros(len(active))
-    coef[fitted] = model.coef
-    coef_std[fitted] = model.coef_std
-    scale, scale_reason = _choose_scale(
-        x_train, coef, fitted, current_points, settings.mql_score_threshold,
-        converted_train,
-    )
-    results = []
-    for index, rule in enumerate(active):
-        if fitted[index]:
-            points = int(np.round(scale * coef[index]))
-            notes = []
-        else:
-            points = rule.points
-            notes = [
-                f"fired for {leads_fired[index]} training leads "
-                f"(< {settings.min_rule_leads}): points kept"
-            ]
-        result = RuleResult(
-            rule=rule,
-            proposed_points=points,
-            proposed_max_points=_scaled_cap(rule, points),
-            coef=float(coef[index]),
-            coef_std=float(coef_std[index]),
-            se=float(se[index]),
-            train_leads=int(leads_fired[index]),
-            fitted=bool(fitted[index]),
-            notes=notes,
-        )
-        if result.sign_flipped:
-            evidence = (
-                "the 95% interval excludes 0"
-                if result.is_clear
-                else "weak evidence: the 95% interval includes 0"
-            )
-            result.notes.append(
-                f"sign flips: {rule.points:+d} -> {points:+d} ({evidence})"
-            )
-        elif result.fitted and points == 0 and rule.points != 0:
-            result.notes.append("no measurable effect: 0 points proposed")
-        results.append(result)
-    proposed_points = np.array([result.proposed_points for result in results], float)
+    validation = _propose_points(x_train, y_train, current_points, l2, settings)
     x_test, y_test = design.x[split.test], design.y[split.test]
-    current_eval = _evaluate(x_test, y_test, current_points, settings.mql_score_threshold)
-    proposed_eval = _evaluate(x_test, y_test, proposed_points, settings.mql_score_threshold)
+    threshold = settings.mql_score_threshold
+    current_eval = _evaluate(x_test, y_test, current_points, threshold)
+    proposed_eval = _evaluate(x_test, y_test, validation.points, threshold)
+
+    progress(
+        f"calibrate: refitting on all {len(design.y):,} leads "
+        f"({int(design.y.sum()):,} converted)"
+    )
+    final = _propose_points(design.x, design.y, current_points, l2, settings)
+    results = [
+        _rule_result(rule, final, index, settings) for index, rule in enumerate(active)
+    ]
+    proposed_points = final.points
 
     progress("calibrate: estimating monthly MQL volume per threshold")
     is_fit = np.array([rule.category == "fit" for rule in active])
     proposed_min_fit = _matching_min_fit(
-        x_train[:, is_fit], current_points[is_fit], proposed_points[is_fit],
+        design.x[:, is_fit], current_points[is_fit], proposed_points[is_fit],
         settings.mql_min_fit_score,
+    )
+    fit_now = np.round(design.x[:, is_fit] @ current_points[is_fit], 6)
+    fit_then = np.round(design.x[:, is_fit] @ proposed_points[is_fit], 6)
+    edges = settings.lead_grade_fit_edges
+    proposed_edges = tuple(
+        _matching_min_fit(
+            design.x[:, is_fit], current_points[is_fit], proposed_points[is_fit], edge
+        )
+        for edge in edges
     )
     candidates = np.arange(1, 1001, dtype=float)
     proposed_rates = _monthly_new_qualifiers(
@@ -350,10 +485,9 @@ def calibrate(
         leads_test=int(split.test.sum()),
         conversions_train=converted_train,
         conversions_test=int(design.y[split.test].sum()),
-        fit=model,
         l2_scores=l2_scores,
-        scale=scale,
-        scale_reason=scale_reason,
+        validation=validation,
+        final=final,
         results=results,
         current=current_eval,
         proposed=proposed_eval,
@@ -363,4 +497,7 @@ def calibrate(
         proposed_rate_at_threshold=proposed_rate,
         mql_events_per_month=data.mql_events_per_month,
         rules=rules,
+        grade_shares_current=tuple(float((fit_now >= e).mean()) for e in edges),
+        grade_shares_proposed=tuple(float((fit_then >= e).mean()) for e in edges),
+        proposed_grade_edges=proposed_edges,
     )
