@@ -70,7 +70,8 @@ def report(generated, tmp_path_factory) -> dict[str, Any]:
     warehouse, _ = generated
     out = Path(tmp_path_factory.mktemp("report")) / "funnel_report.html"
     status, stdout, stderr = _run(
-        ["report", "--out", str(out), "--duckdb-path", str(warehouse.path)]
+        ["report", "--out", str(out), "--duckdb-path", str(warehouse.path),
+         "--project-dir", str(PROJECT_DIR)]
     )
     assert status == 0, stderr
     page = out.read_text(encoding="utf-8")
@@ -917,3 +918,41 @@ def test_phone_width_fits_the_screen(report, chromium, tmp_path_factory, capsys)
         for top in range(0, rows, rows // 9):
             inked = 1 - background[top:top + rows // 9].mean()
             assert inked > 0.02, f"blank band at y={top * 4}px"
+
+
+def test_rules_section_says_what_calibration_says(report):
+    """The page says what to do with the scoring rules: the verdict and the
+    calls for review of a calibration with the project's seed and vars."""
+    from lead_scoring.analysis import calibrate
+    from lead_scoring.analysis.report_data import ACTION_ROWS
+
+    review = calibrate.review_rules(
+        calibrate.duckdb_query(report["warehouse"].path),
+        "analytics", PROJECT_DIR,
+    )
+    assert review.decision in (calibrate.ACCEPT, calibrate.REVIEW,
+                               calibrate.NOT_ENOUGH_DATA)
+    page = report["page"]
+    section = page.split('<section class="actions" id="rules-review">')[1]
+    section = section.split("</section>")[0]
+    assert f"<h2>Scoring rules against outcomes: {review.decision}</h2>" in section
+    verdict = re.search(r'<p class="note" id="rules-verdict">(.*?)</p>', section)
+    assert html.unescape(verdict.group(1)).lower() == review.why.lower() + "."
+    shown = [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", section)]
+    assert shown == [call[2:] for call in review.calls[:len(shown)]]
+    assert len(shown) == min(len(review.calls), ACTION_ROWS)
+    assert "lead-scoring calibrate --out calibration" in section
+    assert (
+        f"report: scoring rules against outcomes: {review.decision}"
+        in report["stderr"]
+    )
+
+
+def test_too_few_outcomes_say_not_enough_data(sparse, tmp_path):
+    out = tmp_path / "sparse.html"
+    status, _, err = _run(["report", "--out", str(out), "--duckdb-path",
+                           str(sparse.path), "--project-dir", str(PROJECT_DIR)])
+    assert status == 0, err
+    page = out.read_text(encoding="utf-8")
+    assert "<h2>Scoring rules against outcomes: not enough data</h2>" in page
+    assert "No lead was created at least 90 days before as_of (2025-02-01)" in page

@@ -217,11 +217,17 @@ def _add_report(commands) -> None:
         description="Read the marts of a built warehouse and write one HTML "
         "file with the funnel by stage, MQLs and conversion by cohort month and "
         "lead source, the score distribution of converted and other leads, the "
-        "score calibration curve and speed to lead. It opens in a browser with "
+        "score calibration curve and speed to lead, and what calibrating the "
+        "scoring rules against outcomes says to do. It opens in a browser with "
         "no server and no internet.",
     )
     parser.add_argument("--out", required=True, help="HTML file to write")
     _add_warehouse(parser)
+    parser.add_argument(
+        "--project-dir", default=".",
+        help="dbt project whose seed and vars the rules are calibrated with "
+        "(default .)",
+    )
     parser.set_defaults(handler=_run_report)
 
 

@@ -152,6 +152,7 @@ def _run_report(args: argparse.Namespace) -> int:
         schema=args.schema,
         target=args.target,
         progress=_progress,
+        project_dir=args.project_dir,
     )
     print(f"wrote {path}: open it in a browser (no server or internet needed)")
     return 0

@@ -30,3 +30,7 @@ class ReportError(LeadScoringError):
 
 class CalibrationError(LeadScoringError):
     """Calibration cannot run or would not be trustworthy; nothing was written."""
+
+
+class NotEnoughOutcomesError(CalibrationError):
+    """Too few leads with a judged outcome to calibrate on (yet)."""

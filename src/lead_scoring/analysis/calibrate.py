@@ -54,6 +54,9 @@ is the public entry: every name below is importable from it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from lead_scoring.analysis.calibrate_design import (
     Design, Split, build_design, features_at, lead_hash_share, split_design,
 )
@@ -72,10 +75,13 @@ from lead_scoring.analysis.calibrate_outputs import (
 from lead_scoring.analysis.calibrate_proposal import (
     Calibration, Evaluation, Points, RuleResult, calibrate,
 )
-from lead_scoring.analysis.calibrate_review import verdict, warnings
-from lead_scoring.errors import CalibrationError
+from lead_scoring.analysis.calibrate_review import (
+    ACCEPT, NOT_ENOUGH_DATA, REVIEW, verdict, warnings,
+)
+from lead_scoring.errors import CalibrationError, NotEnoughOutcomesError
 
 __all__ = [
+    "ACCEPT", "NOT_ENOUGH_DATA", "REVIEW", "RulesReview", "review_rules",
     "DAY_SECONDS", "L2_GRID", "MONTH_DAYS", "OUTCOMES", "PROPOSED_RULES_FILE",
     "REPORT_FILE", "SEED_COLUMNS", "Calibration", "CalibrationError", "Design",
     "Evaluation", "Fit", "Points", "Progress", "Query", "Rule", "RuleFile", "RuleResult",
@@ -86,3 +92,33 @@ __all__ = [
     "summary_lines", "top_share_lift", "verdict", "warehouse_query", "warnings",
     "write_outputs",
 ]
+
+
+@dataclass(frozen=True)
+class RulesReview:
+    """What a calibration run with the project's settings says to do."""
+
+    decision: str  # ACCEPT, REVIEW, NOT_ENOUGH_DATA, or "not available"
+    why: str
+    calls: tuple[str, ...] = ()
+    held_out_auc: tuple[float, float] | None = None  # current, proposed
+
+
+def review_rules(query: Query, schema: str, project_dir: str | Path) -> RulesReview:
+    """Calibrate with the project's seed and vars; the verdict and the calls
+    for review (what `lead-scoring report` shows). Too few judged outcomes is
+    "not enough data"; any other reason calibration cannot run is "not
+    available", with the reason."""
+    project = Path(project_dir)
+    try:
+        rules = read_rules(project / "seeds" / "scoring_rules.csv")
+        result = calibrate(query, schema, rules, settings_from_project(project))
+    except NotEnoughOutcomesError as exc:
+        return RulesReview(NOT_ENOUGH_DATA, str(exc))
+    except CalibrationError as exc:
+        return RulesReview("not available", str(exc))
+    decision, why = verdict(result)
+    return RulesReview(
+        decision, why, tuple(warnings(result)),
+        (result.current.auc, result.proposed.auc),
+    )

@@ -16,7 +16,7 @@ import numpy as np
 from lead_scoring.analysis.calibrate_inputs import (
     DAY_SECONDS, Rule, RuleFile, Settings, WarehouseData, _day,
 )
-from lead_scoring.errors import CalibrationError
+from lead_scoring.errors import NotEnoughOutcomesError
 
 
 # ------------------------------------------------------------------- features
@@ -74,7 +74,7 @@ def build_design(data: WarehouseData, rules: RuleFile, settings: Settings) -> De
     horizon_end = data.created + window
     eligible = np.flatnonzero(horizon_end <= data.as_of)
     if len(eligible) == 0:
-        raise CalibrationError(
+        raise NotEnoughOutcomesError(
             f"no lead was created at least {settings.window_days:g} days before "
             f"as_of ({_day(data.as_of)}), so no outcome can be judged",
             "lower --window-days, or calibrate once more history is loaded",

@@ -23,7 +23,7 @@ from lead_scoring.analysis.calibrate_inputs import (
 from lead_scoring.analysis.calibrate_model import (
     Fit, auc, choose_l2, fit_logistic, top_share_lift,
 )
-from lead_scoring.errors import CalibrationError
+from lead_scoring.errors import CalibrationError, NotEnoughOutcomesError
 
 
 # ------------------------------------------------------------------- proposal
@@ -407,7 +407,7 @@ def calibrate(
     converted_train = int(y_train.sum())
     outcome_text = " or ".join(OUTCOMES[settings.outcome])
     if converted_train < settings.min_conversions:
-        raise CalibrationError(
+        raise NotEnoughOutcomesError(
             f"too few outcomes to calibrate: {converted_train} of "
             f"{len(y_train)} training leads reached {outcome_text} within "
             f"{settings.window_days:g} days of their creation "

@@ -14,7 +14,8 @@ from __future__ import annotations
 from lead_scoring.analysis.calibrate_proposal import Calibration, RuleResult
 
 # A move is flagged when its 95% interval, in proposed points, spans more
-# than this share of mql_score_threshold: the evidence cannot tell whether
+# than this share of mql_score_threshold and does not lie wholly at or above
+# the threshold (or at or below minus it): the evidence cannot tell whether
 # the rule alone qualifies a lead.
 WIDE_SHARE = 1.0
 # Grade edges are flagged when the share of leads at or above one of them
@@ -64,7 +65,9 @@ def _reasons(calibration: Calibration, result: RuleResult) -> list[str]:
         )
     else:
         low, high = _points_interval(calibration, result)
-        if high - low > WIDE_SHARE * threshold:
+        # wide, unless the rule alone qualifies (or sinks) a lead either way
+        decided = low >= threshold or high <= -threshold
+        if high - low > WIDE_SHARE * threshold and not decided:
             reasons.append(
                 f"weak evidence: the 95% interval is {low:+.0f} .. {high:+.0f} "
                 f"points, wider than the threshold {threshold:g} "

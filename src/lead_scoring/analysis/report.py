@@ -221,14 +221,46 @@ def _actions(data: ReportData) -> str:
         ]))
     parts.append("</section>")
     return "\n".join(parts)
+def _rules_review(review: Any) -> str:
+    """What calibrating the rules against outcomes says to do (a
+    calibrate.RulesReview), with its calls for review."""
+    parts = [
+        '<section class="actions" id="rules-review">',
+        f"<h2>Scoring rules against outcomes: {html.escape(review.decision)}</h2>",
+        f'<p class="note" id="rules-verdict">'
+        f"{html.escape(review.why[:1].upper() + review.why[1:])}.</p>",
+    ]
+    if review.calls:
+        shown = review.calls[:ACTION_ROWS]
+        parts.append(
+            '<ul id="rules-calls">'
+            + "".join(f"<li>{html.escape(call[2:])}</li>" for call in shown)
+            + "</ul>"
+        )
+        if len(review.calls) > len(shown):
+            parts.append(
+                f'<p class="note">... and {len(review.calls) - len(shown)} more '
+                "in the calibration report.</p>"
+            )
+    parts.append(
+        '<p class="note">The proposal, the evidence of every rule and the '
+        "thresholds for sales capacity: <code>lead-scoring calibrate --out "
+        "calibration</code> (docs/calibration.md).</p></section>"
+    )
+    return "\n".join(parts)
+
+
 def _warnings(data: ReportData) -> str:
     """The freshness warnings, one box each."""
     return "\n".join(
         f'<p class="warning">{html.escape(warning)}</p>'
         for warning in data.warnings
     )
-def render_html(data: ReportData, charts: Sequence[Chart]) -> str:
-    """The whole report page, with plotly.js inline."""
+def render_html(
+    data: ReportData, charts: Sequence[Chart], review: Any = None
+) -> str:
+    """The whole report page, with plotly.js inline; `review` (a
+    calibrate.RulesReview) adds what to do with the scoring rules."""
     plotly_js = load_plotly().offline.get_plotlyjs()
     made_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     built = f", built {data.built_at} UTC" if data.built_at else ""
@@ -266,6 +298,7 @@ read {made_at}.</p>
 {_kpis(data)}
 </div>
 {_actions(data)}
+{_rules_review(review) if review is not None else ""}
 {body}
 <footer>Made by <code>lead-scoring report</code> from {", ".join(MARTS)} and
 rpt_build_inputs. Self-contained: opens with no server and no internet.</footer>
@@ -274,14 +307,34 @@ rpt_build_inputs. Self-contained: opens with no server and no internet.</footer>
 </body>
 </html>
 """
+def review_rules_of(
+    target: str | None,
+    duckdb_path: str | os.PathLike[str] | None,
+    schema: str,
+    project_dir: str | os.PathLike[str],
+) -> Any:
+    """Calibrate the project's rules on the published marts: what to do."""
+    from lead_scoring.analysis import calibrate
+    from lead_scoring.warehouse.readers import open_reader
+
+    with open_reader(target, duckdb_path) as reader:
+        return calibrate.review_rules(
+            calibrate.warehouse_query(reader), schema, project_dir
+        )
+
+
 def write_report(
     out: str | os.PathLike[str],
     duckdb_path: str | os.PathLike[str] | None = None,
     schema: str = "analytics",
     target: str | None = None,
     progress: Progress | None = None,
+    project_dir: str | os.PathLike[str] = ".",
 ) -> Path:
-    """Read the marts and write the HTML report to `out`; return its path."""
+    """Read the marts and write the HTML report to `out`; return its path.
+
+    The project's seed and vars (`project_dir`) are what the scoring rules
+    are calibrated with for the section on them."""
     report = progress or (lambda message: None)
     out_path = Path(out)
     if out_path.is_dir():
@@ -306,7 +359,9 @@ def write_report(
     charts = build_charts(data)
     for chart in charts:
         report(f"report: chart {chart.chart_id}: {chart.title}")
-    page = render_html(data, charts)
+    review = review_rules_of(target, duckdb_path, schema, project_dir)
+    report(f"report: scoring rules against outcomes: {review.decision}")
+    page = render_html(data, charts, review)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
         prefix=".report-", suffix=".html", dir=out_path.parent
