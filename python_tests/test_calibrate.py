@@ -474,3 +474,52 @@ def test_warnings_name_the_moves_to_check(
     assert cal.verdict(thin)[0] == "not enough data"
     worse = replace(result, proposed=replace(result.proposed, auc=result.current.auc))
     assert cal.verdict(worse)[0] == "review"
+
+
+def test_mqls_a_month_are_counted_as_the_backtest_mart_counts_them(
+    planted: Warehouse, result: cal.Calibration
+) -> None:
+    """One definition of MQLs a month (rpt_threshold_backtest's): the replay
+    calibrate uses for any points gives, for the current points, the mart's
+    figure at every backtest threshold to 1% (the replay evaluates the
+    scores at the activities that fire a rule, the mart at every activity:
+    a lead whose attribute points alone reach a threshold qualifies at its
+    first activity of any kind); the report states both."""
+    from lead_scoring.analysis import calibrate_volume as volume
+
+    rules = cal.read_rules(SEED_PATH)
+    settings = result.settings
+    data = cal.read_warehouse(cal.duckdb_query(planted.path), "analytics", rules, "sql")
+    current = np.array([rule.points for rule in rules.active], dtype=float)
+    thresholds = np.array(sorted(data.backtest), dtype=float)
+    assert len(thresholds) == 8
+    # the months averaged over: the last complete ones before as_of
+    assert result.volume_months == (
+        "2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01",
+        "2026-06-01",
+    )
+    times = volume.first_qualifications(
+        data, rules, settings, current, thresholds, settings.mql_min_fit_score
+    )
+    replayed = volume.monthly(times, thresholds, result.volume_months).per_month
+    mart = {t: sum(c.get(m, 0) for m in result.volume_months) / 6
+            for t, c in data.backtest.items()}
+    assert result.mart_rates == mart
+    for threshold, value in zip(thresholds, replayed):
+        assert mart[threshold] > 50
+        assert abs(value - mart[threshold]) <= 0.01 * mart[threshold], threshold
+    # fast-track counts: without it fewer leads qualify at the top threshold
+    slower = cal.Settings(**{**settings.__dict__, "fast_track_activity_types": ()})
+    without = volume.monthly(volume.first_qualifications(
+        data, rules, slower, current, thresholds, settings.mql_min_fit_score
+    ), thresholds, result.volume_months).per_month
+    assert without[-1] < replayed[-1]
+    assert result.current_rate_at_threshold == replayed[
+        list(thresholds).index(settings.mql_score_threshold)]
+    text = cal.report(result)
+    assert (
+        f"rpt_threshold_backtest counts {mart[settings.mql_score_threshold]:.1f} "
+        f"at it; replayed from the score ledger: "
+        f"{result.current_rate_at_threshold:.1f}."
+    ) in text
+    assert "the mean over the 6 complete months 2026-01 to 2026-06" in text

@@ -41,13 +41,16 @@ Design (the report repeats the figures of each run)
   out. The same warehouse and settings always give the same proposal.
 - Capacity. For var `sales_capacity_mqls_per_month`, the proposed threshold is
   the lowest score at which, with the proposed points and the minimum fit, no
-  more leads a month newly reach it (measured at 30-day snapshots over the
-  last `capacity_months` months) than sales can work.
+  more MQLs a month come than sales can work. MQLs a month are counted as
+  rpt_threshold_backtest counts them (calibrate_volume): first
+  qualifications, fast-track included, per calendar month, the mean over the
+  last `capacity_months` complete months.
 
 The code is split by stage: calibrate_inputs (settings, the seed, the
 warehouse), calibrate_design (features and the split), calibrate_model (the
 logistic fit and its measures), calibrate_proposal (`calibrate`: points and
-thresholds), calibrate_review (warnings and the verdict) and
+thresholds), calibrate_volume (MQLs a month at a threshold),
+calibrate_review (warnings and the verdict) and
 calibrate_outputs (the proposed seed, the report). This module
 is the public entry: every name below is importable from it.
 """

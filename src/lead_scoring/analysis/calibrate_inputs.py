@@ -200,7 +200,9 @@ class WarehouseData:
     fire_rule: np.ndarray  # per ledger row: index into the active rules
     fire_lead: np.ndarray  # per ledger row: index into lead_ids
     fire_time: np.ndarray  # per ledger row: occurred_at, nan for attribute rules
-    mql_events_per_month: float = 0.0
+    disqualified: np.ndarray  # float, first disqualification time, nan when none
+    # rpt_threshold_backtest: MQLs per threshold and month (YYYY-MM-01)
+    backtest: dict[float, dict[str, int]]
 
 
 Query = Callable[[str], dict[str, np.ndarray]]
@@ -265,17 +267,16 @@ def read_warehouse(
     lead_ids = _as_text(leads["lead_id"])
     as_of = float(_as_float(leads["as_of"])[0])
     stages = ", ".join(f"'{stage}'" for stage in OUTCOMES[outcome])
-    firsts = query(
-        f"select lead_id, min({_epoch('transitioned_at')}) as converted "
+    converted = _per_lead(lead_ids, query(
+        f"select lead_id, min({_epoch('transitioned_at')}) as at "
         f"from {relation}.fct_lifecycle_transitions where to_stage in ({stages}) "
         "group by lead_id"
-    )
-    converted = np.full(len(lead_ids), np.nan)
-    where = np.searchsorted(lead_ids, _as_text(firsts["lead_id"]))
-    known = (where < len(lead_ids)) & (
-        lead_ids[np.minimum(where, len(lead_ids) - 1)] == _as_text(firsts["lead_id"])
-    )
-    converted[where[known]] = _as_float(firsts["converted"])[known]
+    ))
+    disqualified = _per_lead(lead_ids, query(
+        f"select lead_id, min({_epoch('transitioned_at')}) as at "
+        f"from {relation}.fct_lifecycle_transitions "
+        "where to_stage = 'disqualified' group by lead_id"
+    ))
 
     ledger = query(
         f"select lead_id, rule_id, points, {_epoch('occurred_at')} as occurred "
@@ -289,8 +290,16 @@ def read_warehouse(
     fire_lead = np.minimum(fire_lead, len(lead_ids) - 1)
     live = lead_ids[fire_lead] == _as_text(ledger["lead_id"])
 
-    events = query(f"select count(*) as events from {relation}.fct_mql_events")
-    span_days = _span_days(leads, as_of)
+    rows = query(
+        "select mql_score_threshold, cast(mql_month as varchar(10)) as mql_month, "
+        f"mqls from {relation}.rpt_threshold_backtest"
+    )
+    backtest: dict[float, dict[str, int]] = {}
+    for threshold, month, mqls in zip(
+        _as_float(rows["mql_score_threshold"]), _as_text(rows["mql_month"]),
+        _as_float(rows["mqls"]),
+    ):
+        backtest.setdefault(float(threshold), {})[month] = int(mqls)
     return WarehouseData(
         as_of=as_of,
         lead_ids=lead_ids,
@@ -299,18 +308,19 @@ def read_warehouse(
         fire_rule=fire_rule[live],
         fire_lead=fire_lead[live],
         fire_time=_as_float(ledger["occurred"])[live],
-        mql_events_per_month=float(events["events"][0])
-        / max(span_days, 1.0)
-        * MONTH_DAYS,
+        disqualified=disqualified,
+        backtest=backtest,
     )
 
 
-def _span_days(leads: dict[str, np.ndarray], as_of: float) -> float:
-    """Days from the first lead to as_of."""
-    created = _as_float(leads["created"])
-    if np.all(np.isnan(created)):
-        return 0.0
-    return (as_of - float(np.nanmin(created))) / DAY_SECONDS
+def _per_lead(lead_ids: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
+    """The `at` column of rows keyed by lead_id, per lead (nan for none)."""
+    values = np.full(len(lead_ids), np.nan)
+    keys = _as_text(rows["lead_id"])
+    where = np.minimum(np.searchsorted(lead_ids, keys), len(lead_ids) - 1)
+    known = lead_ids[where] == keys
+    values[where[known]] = _as_float(rows["at"])[known]
+    return values
 
 
 def _check_ledger_matches(rules: RuleFile, ledger: dict[str, np.ndarray]) -> None:

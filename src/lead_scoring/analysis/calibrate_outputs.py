@@ -68,6 +68,31 @@ def _l2_text(calibration: Calibration) -> str:
     return f"chosen by AUC on the latest quarter of the training leads: {tried}"
 
 
+def _volume_text(c: Calibration) -> str:
+    """How MQLs a month are counted, and the current rules' figure beside
+    rpt_threshold_backtest's."""
+    s = c.settings
+    if not c.volume_months:
+        return "- MQLs a month: no complete calendar month of data yet."
+    months = c.volume_months
+    span = months[0][:7] + (f" to {months[-1][:7]}" if len(months) > 1 else "")
+    mart = c.mart_rates.get(float(s.mql_score_threshold))
+    in_mart = (
+        f"rpt_threshold_backtest counts {_fmt(mart, 1)} at it"
+        if mart is not None else
+        "rpt_threshold_backtest does not hold it (not in var backtest_thresholds)"
+    )
+    return (
+        "- MQLs a month, as rpt_threshold_backtest counts them: the leads whose "
+        "first qualification (score or fast-track, with the minimum fit, before "
+        "any disqualification) falls in a calendar month, the mean over the "
+        f"{len(months)} complete months {span}. Current rules at "
+        f"{s.mql_score_threshold:g} (minimum fit {s.mql_min_fit_score:g}): "
+        f"{in_mart}; replayed from the score ledger: "
+        f"{_fmt(c.current_rate_at_threshold, 1)}."
+    )
+
+
 def report(
     calibration: Calibration,
     rules_path: str | Path = "seeds/scoring_rules.csv",
@@ -153,16 +178,11 @@ def report(
         "",
         f"- Sales capacity (var sales_capacity_mqls_per_month): "
         f"{s.sales_capacity_mqls_per_month:g} MQLs a month.",
-        f"- Current rules at {s.mql_score_threshold:g}: "
-        f"{_fmt(c.current_rate_at_threshold, 1)} leads a month newly reach it "
-        f"(30-day snapshots over the last {s.capacity_months} months with data, "
-        "minimum fit "
-        f"{s.mql_min_fit_score:g}); fct_mql_events averages "
-        f"{_fmt(c.mql_events_per_month, 1)} MQL events a month.",
+        _volume_text(c),
     ]
     lines.append(
         f"- Minimum fit: {s.mql_min_fit_score:g} now; {c.proposed_min_fit} with the "
-        "proposed points lets as many training leads through (var "
+        "proposed points lets as many leads through (var "
         "mql_min_fit_score)."
     )
     if c.proposed_threshold is None:
@@ -172,13 +192,13 @@ def report(
     elif c.proposed_threshold == 1:
         lines.append(
             f"- Proposed rules: any threshold from 1 up keeps within capacity: "
-            f"only {_fmt(c.proposed_rate_at_threshold, 1)} leads a month newly "
-            f"reach 1 point with minimum fit {c.proposed_min_fit}."
+            f"only {_fmt(c.proposed_rate_at_threshold, 1)} MQLs a month at 1 "
+            f"point with minimum fit {c.proposed_min_fit}."
         )
     else:
         lines.append(
             f"- Proposed rules: threshold {c.proposed_threshold} "
-            f"({_fmt(c.proposed_rate_at_threshold, 1)} leads a month, with minimum "
+            f"({_fmt(c.proposed_rate_at_threshold, 1)} MQLs a month, with minimum "
             f"fit {c.proposed_min_fit}): set var mql_score_threshold to it if "
             "sales should work no more than capacity."
         )

@@ -14,14 +14,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lead_scoring.analysis.calibrate_design import (
-    Split, build_design, features_at, split_design,
+    Split, build_design, split_design,
 )
 from lead_scoring.analysis.calibrate_inputs import (
-    _TOP_SHARE, DAY_SECONDS, MONTH_DAYS, OUTCOMES, Progress, Query, Rule,
-    RuleFile, Settings, WarehouseData, _quiet, read_warehouse,
+    _TOP_SHARE, OUTCOMES, Progress, Query, Rule, RuleFile, Settings, _quiet,
+    read_warehouse,
 )
 from lead_scoring.analysis.calibrate_model import (
     Fit, auc, choose_l2, fit_logistic, top_share_lift,
+)
+from lead_scoring.analysis.calibrate_volume import (
+    complete_months, first_qualifications, mart_volume, monthly,
 )
 from lead_scoring.errors import CalibrationError, NotEnoughOutcomesError
 
@@ -127,7 +130,10 @@ class Calibration:
     proposed_threshold: int | None
     proposed_min_fit: int
     proposed_rate_at_threshold: float
-    mql_events_per_month: float
+    # the calendar months MQLs a month are averaged over, and
+    # rpt_threshold_backtest's MQLs a month over them per threshold
+    volume_months: tuple[str, ...]
+    mart_rates: dict[float, float]
     rules: RuleFile
     # share of the leads at or above each lead_grade_fit_edges edge: now,
     # with the proposed points, and the edges that keep today's shares
@@ -318,42 +324,6 @@ def _matching_min_fit(
     return int(gate)
 
 
-def _monthly_new_qualifiers(
-    data: WarehouseData,
-    rules: RuleFile,
-    settings: Settings,
-    points: np.ndarray,
-    thresholds: np.ndarray,
-    min_fit: float,
-) -> np.ndarray:
-    """Leads a month newly at or above each threshold (with the minimum fit)."""
-    step = 30.0 * DAY_SECONDS
-    # the last months with data: a warehouse evaluated long after its last
-    # lead (a historical data set) would otherwise measure empty months
-    latest = np.nanmax(np.concatenate([data.created, data.fire_time, [-np.inf]]))
-    end = min(data.as_of, latest) if np.isfinite(latest) else data.as_of
-    cutoffs = [end - k * step for k in range(settings.capacity_months + 1)]
-    cutoffs = sorted(cutoff for cutoff in cutoffs if cutoff > np.nanmin(data.created))
-    if len(cutoffs) < 2:
-        return np.full(len(thresholds), math.nan)
-    is_fit = np.array([rule.category == "fit" for rule in rules.active])
-    before = None
-    counts = np.zeros(len(thresholds))
-    for cutoff in cutoffs:
-        x = features_at(data, rules, cutoff)
-        present = data.created <= cutoff
-        score = np.round(x @ points, 6)
-        fit_ok = np.round(x[:, is_fit] @ points[is_fit], 6) >= min_fit
-        qualifies = (
-            present[:, None] & fit_ok[:, None] & (score[:, None] >= thresholds[None, :])
-        )
-        if before is not None:
-            counts += (qualifies & ~before).sum(axis=0)
-        before = qualifies
-    months = (cutoffs[-1] - cutoffs[0]) / DAY_SECONDS / MONTH_DAYS
-    return counts / months
-
-
 def _rule_result(rule: Rule, final: Points, index: int, settings: Settings) -> RuleResult:
     """One rule's verdict, with the notes a reviewer needs."""
     points = int(final.points[index])
@@ -465,13 +435,21 @@ def calibrate(
         for edge in edges
     )
     candidates = np.arange(1, 1001, dtype=float)
-    proposed_rates = _monthly_new_qualifiers(
-        data, rules, settings, proposed_points, candidates, proposed_min_fit
-    )
-    current_rate = _monthly_new_qualifiers(
-        data, rules, settings, current_points,
-        np.array([settings.mql_score_threshold]), settings.mql_min_fit_score,
-    )[0]
+    months = complete_months(data, settings.capacity_months)
+    proposed_rates = monthly(
+        first_qualifications(
+            data, rules, settings, proposed_points, candidates, proposed_min_fit
+        ),
+        candidates, months,
+    ).per_month
+    current_threshold = np.array([settings.mql_score_threshold])
+    current_rate = monthly(
+        first_qualifications(
+            data, rules, settings, current_points, current_threshold,
+            settings.mql_min_fit_score,
+        ),
+        current_threshold, months,
+    ).per_month[0]
     within = np.flatnonzero(proposed_rates <= settings.sales_capacity_mqls_per_month)
     proposed_threshold = int(candidates[within[0]]) if len(within) else None
     proposed_rate = (
@@ -495,7 +473,8 @@ def calibrate(
         proposed_threshold=proposed_threshold,
         proposed_min_fit=proposed_min_fit,
         proposed_rate_at_threshold=proposed_rate,
-        mql_events_per_month=data.mql_events_per_month,
+        volume_months=months,
+        mart_rates=mart_volume(data.backtest, months),
         rules=rules,
         grade_shares_current=tuple(float((fit_now >= e).mean()) for e in edges),
         grade_shares_proposed=tuple(float((fit_then >= e).mean()) for e in edges),
