@@ -147,6 +147,14 @@ def report(
         )
     lines += [
         "",
+        f"Yardstick: an unpenalised logistic regression on the same features "
+        f"(every active rule, coefficients not rounded to points) reaches a "
+        f"held-out AUC of {_fmt(c.free_auc)}; the proposal's, "
+        f"{_fmt(c.proposed.auc)}, differs from it by "
+        f"{_fmt(c.proposed.auc - c.free_auc)}.",
+    ]
+    lines += [
+        "",
         "## Rules by effect (strongest first)",
         "",
         "Every active rule: fitted ones by standardised effect, then the ones "
@@ -279,7 +287,8 @@ def summary_lines(calibration: Calibration) -> Sequence[str]:
     decision, why = verdict(c)
     return (
         f"what to do: {decision} ({why})",
-        f"held-out AUC: current {_fmt(c.current.auc)}, proposed {_fmt(c.proposed.auc)}",
+        f"held-out AUC: current {_fmt(c.current.auc)}, proposed {_fmt(c.proposed.auc)} "
+        f"(an unpenalised logistic regression: {_fmt(c.free_auc)})",
         f"held-out lift of the top {_TOP_SHARE:.0%}: current "
         f"{_fmt(c.current.lift_top, 2)}, proposed {_fmt(c.proposed.lift_top, 2)}",
         f"strongest rules: {top}",

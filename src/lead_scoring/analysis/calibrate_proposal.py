@@ -126,6 +126,7 @@ class Calibration:
     results: list[RuleResult]
     current: Evaluation
     proposed: Evaluation
+    free_auc: float  # held-out AUC of an unpenalised logistic regression
     current_rate_at_threshold: float
     proposed_threshold: int | None
     proposed_min_fit: int
@@ -408,6 +409,10 @@ def calibrate(
     threshold = settings.mql_score_threshold
     current_eval = _evaluate(x_test, y_test, current_points, threshold)
     proposed_eval = _evaluate(x_test, y_test, validation.points, threshold)
+    # the yardstick: a free (practically unpenalised) logistic regression on
+    # the same features, not rounded to points nor put on one scale
+    free = fit_logistic(x_train, y_train, 1e-6)
+    free_auc = auc(x_test @ free.coef, y_test)
 
     progress(
         f"calibrate: refitting on all {len(design.y):,} leads "
@@ -469,6 +474,7 @@ def calibrate(
         results=results,
         current=current_eval,
         proposed=proposed_eval,
+        free_auc=free_auc,
         current_rate_at_threshold=float(current_rate),
         proposed_threshold=proposed_threshold,
         proposed_min_fit=proposed_min_fit,
