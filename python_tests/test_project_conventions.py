@@ -562,6 +562,38 @@ def test_layers_only_read_upstream(project: Project) -> None:
     assert offenders == [], "\n".join(offenders)
 
 
+# The intermediate folders in the order data flows through them: scores,
+# then the lifecycle they drive, then what reports on both.
+INTERMEDIATE_AREAS = ("scoring", "lifecycle", "reporting")
+
+
+def test_intermediate_folders_follow_the_data(project: Project) -> None:
+    """No intermediate model reads one in a folder that comes after its own,
+    so the path to any mart walks the folders in one direction."""
+    def area(model: dict[str, Any]) -> str | None:
+        parts = PurePosixPath(model["original_file_path"]).parts
+        return parts[2] if len(parts) > 3 and parts[1] == "intermediate" else None
+
+    areas = {area(model) for model in project.models.values()} - {None}
+    assert areas == set(INTERMEDIATE_AREAS), "name every intermediate folder"
+    offenders = []
+    for model in project.models.values():
+        if area(model) is None:
+            continue
+        for parent in project.parents(model):
+            upstream = project.models.get(parent)
+            if upstream is None or area(upstream) is None:
+                continue
+            if INTERMEDIATE_AREAS.index(area(upstream)) > INTERMEDIATE_AREAS.index(
+                area(model)
+            ):
+                offenders.append(
+                    f"{model['name']} ({area(model)}) reads {upstream['name']} "
+                    f"({area(upstream)})"
+                )
+    assert offenders == [], "\n".join(offenders)
+
+
 def test_model_fanout(project: Project) -> None:
     offenders = []
     for unique_id, model in project.models.items():
