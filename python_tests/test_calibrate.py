@@ -527,3 +527,63 @@ def test_mqls_a_month_are_counted_as_the_backtest_mart_counts_them(
         f"{result.current_rate_at_threshold:.1f}."
     ) in text
     assert "the mean over the 6 complete months 2026-01 to 2026-06" in text
+
+
+@pytest.fixture(scope="module")
+def unnamed(planted: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> tuple[
+    Warehouse, Path
+]:
+    """The planted data built with a rule file that no longer names the
+    executives (fit_exec_title inactive): a planted effect on attribute
+    values no active rule covers."""
+    root = Path(tmp_path_factory.mktemp("unnamed"))
+    warehouse = Warehouse(root)
+    load(planted.root / "raw", duckdb_path=str(warehouse.path))
+    text = SEED_PATH.read_text()
+    edited = text.replace(
+        "fit_exec_title,fit,seniority,in,c_level|vp,20,,,true,",
+        "fit_exec_title,fit,seniority,in,c_level|vp,20,,,false,",
+    )
+    assert edited != text
+    warehouse.with_seed("scoring_rules", edited)
+    warehouse.dbt("build", vars={"as_of": AS_OF})
+    rules_path = root / "scoring_rules.csv"
+    rules_path.write_text(edited)
+    return warehouse, rules_path
+
+
+def test_discovery_finds_a_planted_effect_no_rule_names(unnamed) -> None:
+    """Executives convert more (planted): with no active rule naming them,
+    calibrate proposes one `in` rule for c_level and vp, as an ordinary rule
+    row with its evidence; the proposed file is one the build accepts."""
+    warehouse, rules_path = unnamed
+    result = cal.calibrate(
+        cal.duckdb_query(warehouse.path), "analytics", cal.read_rules(rules_path),
+        cal.settings_from_project(PROJECT_DIR),
+    )
+    new = [r for r in result.results if r.is_new]
+    seniority = [r for r in new if r.rule.parsed.field == "seniority"]
+    assert len(seniority) == 1, [r.rule.row for r in new]
+    [found] = seniority
+    assert found.rule.parsed.operator == "in"
+    assert set(found.rule.parsed.value.split("|")) >= {"c_level", "vp"}
+    assert found.rule.category == "fit" and found.proposed_points > 0
+    assert found.is_clear and found.leads_fired >= 30
+    # every new rule rests on a clear interval, on values no rule covers
+    for rule in new:
+        assert rule.is_clear and rule.rule.points == 0
+        assert rule.rule.row["is_active"] == "true"
+        assert rule.rule.row["description"].startswith("Proposed by calibrate: ")
+    # the proposed file: the live rows, then the new ones; valid for the build
+    text = cal.proposed_seed(result)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["rule_id"] for row in rows[-len(new):]] == [r.rule.rule_id for r in new]
+    path = warehouse.root / "proposed.csv"
+    path.write_text(text)
+    again = cal.read_rules(path)
+    assert len(again.active) == len(cal.read_rules(rules_path).active) + len(new)
+    # named in the report's calls for review, with the evidence
+    review = cal.report(result).split("## Calls for review")[1].split("##")[0]
+    assert f"- {found.rule.rule_id} (fit): +0 -> +{found.proposed_points}: a new rule" in review
+    # and it helps: better than the rules without it on held-out leads
+    assert result.proposed.auc > result.current.auc

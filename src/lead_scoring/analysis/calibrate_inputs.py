@@ -35,6 +35,8 @@ SEED_COLUMNS = COLUMNS
 PROPOSED_RULES_FILE = "scoring_rules.csv"
 REPORT_FILE = "calibration_report.md"
 _TOP_SHARE = 0.10
+# dim_leads columns that are rule fields with text values (rule discovery).
+ATTRIBUTE_FIELDS = ("seniority", "industry", "country_code", "email_domain", "lead_source")
 
 Progress = Callable[[str], None]
 
@@ -201,6 +203,9 @@ class WarehouseData:
     fire_lead: np.ndarray  # per ledger row: index into lead_ids
     fire_time: np.ndarray  # per ledger row: occurred_at, nan for attribute rules
     disqualified: np.ndarray  # float, first disqualification time, nan when none
+    # dim_leads text attributes a rule may name, per lead: lower-cased and
+    # trimmed as the rules compare them, "" when missing
+    attributes: dict[str, np.ndarray]
     # rpt_threshold_backtest: MQLs per threshold and month (YYYY-MM-01)
     backtest: dict[float, dict[str, int]]
 
@@ -255,9 +260,12 @@ def read_warehouse(
 ) -> WarehouseData:
     """Read leads, outcomes and the ledger; check the ledger matches the seed."""
     relation = f'"{schema}"'
+    attribute_sql = "".join(
+        f", coalesce(lower(trim({field})), '') as {field}" for field in ATTRIBUTE_FIELDS
+    )
     leads = query(
         f"select lead_id, {_epoch('created_at')} as created, "
-        f"{_epoch('scores_as_of')} as as_of "
+        f"{_epoch('scores_as_of')} as as_of{attribute_sql} "
         f"from {relation}.dim_leads order by lead_id"
     )
     if len(leads["lead_id"]) == 0:
@@ -309,6 +317,7 @@ def read_warehouse(
         fire_lead=fire_lead[live],
         fire_time=_as_float(ledger["occurred"])[live],
         disqualified=disqualified,
+        attributes={field: _as_text(leads[field]) for field in ATTRIBUTE_FIELDS},
         backtest=backtest,
     )
 

@@ -36,7 +36,8 @@ def _number_text(value: float | None) -> str:
 
 
 def proposed_seed(calibration: Calibration) -> str:
-    """The proposed seed as CSV text: same columns and rows, new points."""
+    """The proposed seed as CSV text: same columns and rows, new points, and
+    the rules discovery proposes appended."""
     by_id = {result.rule.rule_id: result for result in calibration.results}
     out = io.StringIO()
     writer = csv.DictWriter(
@@ -50,6 +51,12 @@ def proposed_seed(calibration: Calibration) -> str:
             row["points"] = str(result.proposed_points)
             row["max_points"] = _number_text(result.proposed_max_points)
         writer.writerow(row)
+    # the rules discovery proposes, after the file's own
+    for result in calibration.results:
+        if result.is_new:
+            row = dict(result.rule.row)
+            row["points"] = str(result.proposed_points)
+            writer.writerow(row)
     return out.getvalue()
 
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lead_scoring.analysis.calibrate_design import (
-    Split, build_design, split_design,
+    Design, Split, build_design, split_design,
 )
+from lead_scoring.analysis.calibrate_discovery import NewRule, discover
 from lead_scoring.analysis.calibrate_inputs import (
-    _TOP_SHARE, OUTCOMES, Progress, Query, Rule, RuleFile, Settings, _quiet,
-    read_warehouse,
+    _TOP_SHARE, OUTCOMES, Progress, Query, Rule, RuleFile, Settings,
+    WarehouseData, _quiet, read_warehouse,
 )
 from lead_scoring.analysis.calibrate_model import (
     Fit, auc, choose_l2, fit_logistic, top_share_lift,
@@ -27,6 +28,7 @@ from lead_scoring.analysis.calibrate_volume import (
     complete_months, first_qualifications, mart_volume, monthly,
 )
 from lead_scoring.errors import CalibrationError, NotEnoughOutcomesError
+from lead_scoring.rules import parse_rules
 
 
 # ------------------------------------------------------------------- proposal
@@ -46,6 +48,7 @@ class RuleResult:
     leads_converted: int
     fitted: bool
     notes: list[str] = field(default_factory=list)
+    is_new: bool = False  # proposed by rule discovery (calibrate_discovery)
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -123,7 +126,7 @@ class Calibration:
     l2_scores: dict[float, float]
     validation: Points
     final: Points
-    results: list[RuleResult]
+    results: list[RuleResult]  # every active rule, then the new ones
     current: Evaluation
     proposed: Evaluation
     free_auc: float  # held-out AUC of an unpenalised logistic regression
@@ -325,7 +328,9 @@ def _matching_min_fit(
     return int(gate)
 
 
-def _rule_result(rule: Rule, final: Points, index: int, settings: Settings) -> RuleResult:
+def _rule_result(
+    rule: Rule, final: Points, index: int, settings: Settings | None
+) -> RuleResult:
     """One rule's verdict, with the notes a reviewer needs."""
     points = int(final.points[index])
     fitted = bool(final.fitted[index])
@@ -341,7 +346,7 @@ def _rule_result(rule: Rule, final: Points, index: int, settings: Settings) -> R
         leads_converted=int(final.leads_converted[index]),
         fitted=fitted,
     )
-    if not fitted:
+    if not fitted and settings is not None:
         result.notes.append(
             f"fired for {fired} leads (< {settings.min_rule_leads}): no evidence "
             f"of its own; rescaled with the rest at the current rules' exchange "
@@ -356,6 +361,69 @@ def _rule_result(rule: Rule, final: Points, index: int, settings: Settings) -> R
         result.notes.append(f"sign flips: {rule.points:+d} -> {points:+d} ({evidence})")
     elif fitted and points == 0 and rule.points != 0:
         result.notes.append("no measurable effect: 0 points proposed")
+    return result
+
+
+def _propose_with_discovery(
+    data: WarehouseData,
+    rules: RuleFile,
+    settings: Settings,
+    design: Design,
+    rows: np.ndarray,
+    l2: float,
+    current_points: np.ndarray,
+) -> tuple[Points, np.ndarray, np.ndarray, list[NewRule]]:
+    """Points for the design rows `rows` with the new rules found on them
+    (calibrate_discovery) as columns of their own: the points, the rows'
+    features with those columns, the current points (0 for a new rule) and
+    the new rules. A new rule whose interval includes 0 once fitted beside
+    all the others is dropped and the rest refitted."""
+    x, y = design.x[rows], design.y[rows]
+    evidence = (x != 0).sum(axis=0) >= settings.min_rule_leads
+    found = discover(data, rules, settings, x[:, evidence], y, design.lead[rows], l2)
+    while True:
+        extended = np.column_stack(
+            [x, *(new.indicator[design.lead[rows]] for new in found)]
+        )
+        current = np.concatenate([current_points, np.zeros(len(found))])
+        points = _propose_points(extended, y, current, l2, settings)
+        low = points.coef - 1.96 * points.se
+        high = points.coef + 1.96 * points.se
+        clear = [
+            new for index, new in enumerate(found, start=x.shape[1])
+            if low[index] > 0 or high[index] < 0
+        ]
+        if len(clear) == len(found):
+            return points, extended, current, found
+        found = clear
+
+
+def _new_rule_result(
+    rules: RuleFile, new: NewRule, final: Points, index: int
+) -> RuleResult:
+    """A discovered rule as a rule row (0 points today) and its verdict; its
+    description gives the evidence of the final fit."""
+    coef, se = float(final.coef[index]), float(final.se[index])
+    row = {column: "" for column in rules.header}
+    row.update(
+        rule_id=new.rule_id,
+        category=new.category,
+        field=new.field,
+        operator="equals" if len(new.values) == 1 else "in",
+        value="|".join(new.values),
+        points="0",
+        is_active="true",
+        description=(
+            f"Proposed by calibrate: {int(final.leads_fired[index])} leads, "
+            f"{int(final.leads_converted[index])} converted; log-odds "
+            f"{coef:+.2f} ({coef - 1.96 * se:+.2f} .. {coef + 1.96 * se:+.2f}) "
+            "next to the other rules"
+        ),
+    )
+    [parsed] = parse_rules([row])
+    result = _rule_result(Rule(parsed), final, index, None)
+    result.is_new = True
+    result.notes.insert(0, "new rule: " + row["description"])
     return result
 
 
@@ -404,46 +472,67 @@ def calibrate(
             data.created[design.lead[split.train]],
             data.lead_ids[design.lead[split.train]],
         )
-    validation = _propose_points(x_train, y_train, current_points, l2, settings)
     x_test, y_test = design.x[split.test], design.y[split.test]
+    progress("calibrate: looking for attribute values no rule covers")
+    validation, train_x, _, train_new = _propose_with_discovery(
+        data, rules, settings, design, split.train, l2, current_points
+    )
+    test_x = np.column_stack(
+        [x_test, *(rule.indicator[design.lead[split.test]] for rule in train_new)]
+    )
     threshold = settings.mql_score_threshold
     current_eval = _evaluate(x_test, y_test, current_points, threshold)
-    proposed_eval = _evaluate(x_test, y_test, validation.points, threshold)
+    proposed_eval = _evaluate(test_x, y_test, validation.points, threshold)
     # the yardstick: a free (practically unpenalised) logistic regression on
     # the same features, not rounded to points nor put on one scale
-    free = fit_logistic(x_train, y_train, 1e-6)
-    free_auc = auc(x_test @ free.coef, y_test)
+    free = fit_logistic(train_x, y_train, 1e-6)
+    free_auc = auc(test_x @ free.coef, y_test)
 
     progress(
         f"calibrate: refitting on all {len(design.y):,} leads "
         f"({int(design.y.sum()):,} converted)"
     )
-    final = _propose_points(design.x, design.y, current_points, l2, settings)
+    every = np.ones(len(design.y), dtype=bool)
+    final, x_all, all_points, new_rules = _propose_with_discovery(
+        data, rules, settings, design, every, l2, current_points
+    )
     results = [
-        _rule_result(rule, final, index, settings) for index, rule in enumerate(active)
+        _rule_result(rule, final, index, settings)
+        for index, rule in enumerate(active)
+    ] + [
+        _new_rule_result(rules, new, final, len(active) + index)
+        for index, new in enumerate(new_rules)
     ]
-    proposed_points = final.points
+    proposed_points = final.points[: len(active)]
+    # the new rules are attribute rules: per lead, constant points
+    new_points = final.points[len(active):]
+    new_fit = np.array([new.category == "fit" for new in new_rules], dtype=bool)
+    indicators = np.array([new.indicator for new in new_rules]).reshape(
+        len(new_rules), len(data.lead_ids)
+    )
+    extra_score = new_points @ indicators
+    extra_fit = new_points[new_fit] @ indicators[new_fit]
 
     progress("calibrate: estimating monthly MQL volume per threshold")
-    is_fit = np.array([rule.category == "fit" for rule in active])
-    proposed_min_fit = _matching_min_fit(
-        design.x[:, is_fit], current_points[is_fit], proposed_points[is_fit],
-        settings.mql_min_fit_score,
+    is_fit = np.array([rule.category == "fit" for rule in active] + list(new_fit))
+    fit_x, fit_current, fit_proposed = (
+        x_all[:, is_fit], all_points[is_fit], final.points[is_fit]
     )
-    fit_now = np.round(design.x[:, is_fit] @ current_points[is_fit], 6)
-    fit_then = np.round(design.x[:, is_fit] @ proposed_points[is_fit], 6)
+    proposed_min_fit = _matching_min_fit(
+        fit_x, fit_current, fit_proposed, settings.mql_min_fit_score
+    )
+    fit_now = np.round(fit_x @ fit_current, 6)
+    fit_then = np.round(fit_x @ fit_proposed, 6)
     edges = settings.lead_grade_fit_edges
     proposed_edges = tuple(
-        _matching_min_fit(
-            design.x[:, is_fit], current_points[is_fit], proposed_points[is_fit], edge
-        )
-        for edge in edges
+        _matching_min_fit(fit_x, fit_current, fit_proposed, edge) for edge in edges
     )
     candidates = np.arange(1, 1001, dtype=float)
     months = complete_months(data, settings.capacity_months)
     proposed_rates = monthly(
         first_qualifications(
-            data, rules, settings, proposed_points, candidates, proposed_min_fit
+            data, rules, settings, proposed_points, candidates, proposed_min_fit,
+            extra_score, extra_fit,
         ),
         candidates, months,
     ).per_month

@@ -4,9 +4,9 @@
 trust: sign flips, moves whose 95% interval in points is wide next to the
 threshold, rules rescaled without evidence of their own, fast-tracked
 activity types proposed at no or negative points, fit rules turned
-negative, and lead-grade edges that no longer sort the leads as they do
-today. `verdict` turns them and the held-out comparison into what to do:
-accept, review or not enough data.
+negative, lead-grade edges that no longer sort the leads as they do today,
+and every rule discovery proposes. `verdict` turns them and the held-out
+comparison into what to do: accept, review or not enough data.
 """
 
 from __future__ import annotations
@@ -53,6 +53,15 @@ def _reasons(calibration: Calibration, result: RuleResult) -> list[str]:
     threshold = calibration.settings.mql_score_threshold
     new = result.proposed_points
     reasons = []
+    if result.is_new:
+        low, high = result.interval
+        rule = result.rule.parsed
+        reasons.append(
+            f"a new rule, {rule.field} {rule.operator} {rule.value}: "
+            f"{result.leads_fired} leads, {result.leads_converted} converted, "
+            f"log-odds {result.coef:+.2f} ({low:+.2f} .. {high:+.2f}); keep or "
+            "drop the row"
+        )
     if result.sign_flipped:
         reasons.append(
             "sign flips" + ("" if result.is_clear else

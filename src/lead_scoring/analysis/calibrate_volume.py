@@ -60,9 +60,13 @@ def first_qualifications(
     points: np.ndarray,
     thresholds: np.ndarray,
     min_fit: float,
+    extra_score: np.ndarray | None = None,
+    extra_fit: np.ndarray | None = None,
 ) -> np.ndarray:
     """Leads x thresholds: the time of each lead's first qualification, nan
-    when it never qualifies (see the module docstring)."""
+    when it never qualifies (see the module docstring). `extra_score` and
+    `extra_fit` add per-lead points of attribute rules the file does not
+    hold yet (calibrate's new rules) to the lead and fit scores."""
     active = rules.active
     half_life = np.array([rule.half_life_days for rule in active])
     cap = np.array([rule.cap_in_firings for rule in active])
@@ -87,6 +91,8 @@ def first_qualifications(
             continue
         base = np.zeros(len(active))
         base[data.fire_rule[attribute]] = 1.0
+        more_score = 0.0 if extra_score is None else float(extra_score[lead])
+        more_fit = 0.0 if extra_fit is None else float(extra_fit[lead])
         times = np.unique(data.fire_time[fired])
         rule_of = data.fire_rule[fired]
         fire_times = data.fire_time[fired]
@@ -100,8 +106,8 @@ def first_qualifications(
             sums = np.zeros((len(active), len(at)))
             np.add.at(sums, rule_of, decay.T)  # in firing order: deterministic
             features = np.minimum(sums.T + base, cap)
-            scores.append(np.round(features @ points, 6))
-            fits.append(np.round(features[:, is_fit] @ points[is_fit], 6))
+            scores.append(np.round(features @ points + more_score, 6))
+            fits.append(np.round(features[:, is_fit] @ points[is_fit] + more_fit, 6))
             fast_at.append(np.isin(at, fire_times[fast[rule_of]]))
         score = np.concatenate(scores)
         fit_ok = np.concatenate(fits) >= min_fit

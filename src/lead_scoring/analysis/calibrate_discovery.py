@@ -1,0 +1,141 @@
+"""Rule discovery: lead attribute values no active rule covers, with evidence.
+
+A candidate is a value of one of the text fields a rule may name and
+dim_leads holds (ATTRIBUTE_FIELDS), as the rules compare it (lower-cased,
+trimmed), that no active rule on that field matches (equals, in or
+contains) and that at least `min_rule_leads` of the leads have. Each
+candidate is measured against the fitted rules: its indicator is added to
+the rules with evidence and the model refitted. The values of one field
+with the same sign are taken strongest first and merged while each one's
+estimate lies within the 95% interval of their pooled indicator (they
+behave alike), so several lead sources become one `in` rule; a group is
+proposed when the 95% interval of its pooled log-odds excludes 0. The
+proposal then refits every rule and the new ones together, on one scale
+(calibrate_proposal).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from lead_scoring.analysis.calibrate_inputs import (
+    ATTRIBUTE_FIELDS, RuleFile, Settings, WarehouseData,
+)
+from lead_scoring.analysis.calibrate_model import fit_logistic
+
+_Z = 1.959964
+
+
+@dataclass(frozen=True)
+class NewRule:
+    """A rule calibrate proposes to add: `field` in `values`."""
+
+    rule_id: str
+    category: str  # fit for a positive effect, negative for a negative one
+    field: str
+    values: tuple[str, ...]
+    indicator: np.ndarray  # per lead of WarehouseData: 1.0 when it matches
+    coef: float  # log-odds of the pooled indicator next to the rules
+    se: float
+    leads: int  # leads of the fit it matches
+    converted: int
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return (self.coef - _Z * self.se, self.coef + _Z * self.se)
+
+
+def _covered(rules: RuleFile, field: str, value: str) -> bool:
+    """Whether an active rule on `field` matches `value` (as the build does)."""
+    for rule in rules.active:
+        parsed = rule.parsed
+        if parsed.field != field:
+            continue
+        pieces = [piece.strip().lower() for piece in (parsed.value or "").split("|")]
+        if parsed.operator in ("equals", "in") and value in pieces:
+            return True
+        if parsed.operator == "contains" and any(p and p in value for p in pieces):
+            return True
+    return False
+
+
+def _test(
+    x: np.ndarray, y: np.ndarray, column: np.ndarray, l2: float
+) -> tuple[float, float]:
+    """Log-odds and standard error of `column` next to the rules in x."""
+    fit = fit_logistic(np.column_stack([x, column]), y, l2)
+    return float(fit.coef[-1]), float(fit.se[-1])
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "value"
+
+
+def discover(
+    data: WarehouseData,
+    rules: RuleFile,
+    settings: Settings,
+    x: np.ndarray,
+    y: np.ndarray,
+    lead: np.ndarray,
+    l2: float,
+) -> list[NewRule]:
+    """New rules for the leads `lead` (indexes into data), whose rule features
+    with evidence are `x` and outcomes `y`; in field order, strongest first."""
+    found: list[NewRule] = []
+    taken = {rule.rule_id for rule in rules.rules}
+    for field in ATTRIBUTE_FIELDS:
+        values = data.attributes[field]
+        seen = values[lead]
+        kept = []
+        for value in sorted(set(seen) - {""}):
+            if "|" in value or _covered(rules, field, value):
+                continue
+            column = (seen == value).astype(float)
+            if column.sum() < settings.min_rule_leads:
+                continue
+            coef, se = _test(x, y, column, l2)
+            if coef != 0:
+                kept.append((coef, se, value))
+        for sign in (1.0, -1.0):
+            same = sorted(
+                (item for item in kept if np.sign(item[0]) == sign),
+                key=lambda item: (-sign * item[0], item[2]),
+            )
+            groups: list[list[tuple[float, float, str]]] = []
+            for item in same:
+                if groups:
+                    trial = groups[-1] + [item]
+                    column = np.isin(seen, [v for _, _, v in trial]).astype(float)
+                    coef, se = _test(x, y, column, l2)
+                    if all(abs(c - coef) <= _Z * se for c, _, _ in trial):
+                        groups[-1] = trial
+                        continue
+                groups.append([item])
+            for group in groups:
+                names = tuple(sorted(v for _, _, v in group))
+                column = np.isin(seen, names).astype(float)
+                coef, se = _test(x, y, column, l2)
+                if not (coef - _Z * se > 0 or coef + _Z * se < 0):
+                    continue
+                rule_id = f"new_{field}_{_slug(names[0])}" + (
+                    f"_and_{len(names) - 1}_more" if len(names) > 1 else ""
+                )
+                while rule_id in taken:
+                    rule_id += "_x"
+                taken.add(rule_id)
+                found.append(NewRule(
+                    rule_id=rule_id,
+                    category="fit" if coef > 0 else "negative",
+                    field=field,
+                    values=names,
+                    indicator=np.isin(values, names).astype(float),
+                    coef=coef,
+                    se=se,
+                    leads=int(column.sum()),
+                    converted=int(column[y > 0.5].sum()),
+                ))
+    return found
