@@ -48,11 +48,12 @@ Design (the report repeats the figures of each run)
 
 The code is split by stage: calibrate_inputs (settings, the seed, the
 warehouse), calibrate_design (features and the split), calibrate_model (the
-logistic fit and its measures), calibrate_proposal (`calibrate`: points and
-thresholds), calibrate_volume (MQLs a month at a threshold),
-calibrate_review (warnings and the verdict) and
-calibrate_outputs (the proposed seed, the report). This module
-is the public entry: every name below is importable from it.
+logistic fit and its measures), calibrate_points (from the fit to points on
+one scale), calibrate_discovery (new rules), calibrate_proposal
+(`calibrate`: the whole run), calibrate_volume (MQLs a month at a
+threshold), calibrate_review (warnings and the verdict) and
+calibrate_outputs (the proposed seed, the report). This module is the
+public entry: every name below is importable from it.
 """
 
 from __future__ import annotations
@@ -75,8 +76,9 @@ from lead_scoring.analysis.calibrate_outputs import (
     check_out_dir, proposed_seed, report, settings_from_project, summary_lines,
     write_outputs,
 )
+from lead_scoring.analysis.calibrate_points import Points
 from lead_scoring.analysis.calibrate_proposal import (
-    Calibration, Evaluation, Points, RuleResult, calibrate,
+    Calibration, Evaluation, RuleResult, calibrate,
 )
 from lead_scoring.analysis.calibrate_review import (
     ACCEPT, NOT_ENOUGH_DATA, REVIEW, verdict, warnings,
