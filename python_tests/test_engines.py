@@ -654,7 +654,7 @@ def test_the_tools_read_postgres_as_they_read_duckdb(
     )
     assert list(pg_data.lead_ids) == list(duck_data.lead_ids)
     assert same(pg_data.as_of, duck_data.as_of)
-    for field in ("created", "converted", "disqualified"):
+    for field in ("created", "converted", "disqualified", "first_engaged"):
         left, right = getattr(pg_data, field), getattr(duck_data, field)
         assert all(map(same, left.tolist(), right.tolist())), field
 

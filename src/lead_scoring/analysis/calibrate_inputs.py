@@ -203,6 +203,7 @@ class WarehouseData:
     fire_lead: np.ndarray  # per ledger row: index into lead_ids
     fire_time: np.ndarray  # per ledger row: occurred_at, nan for attribute rules
     disqualified: np.ndarray  # float, first disqualification time, nan when none
+    first_engaged: np.ndarray  # float, first engagement time, nan when none
     # dim_leads text attributes a rule may name, per lead: lower-cased and
     # trimmed as the rules compare them, "" when missing
     attributes: dict[str, np.ndarray]
@@ -280,6 +281,11 @@ def read_warehouse(
         f"from {relation}.fct_lifecycle_transitions where to_stage in ({stages}) "
         "group by lead_id"
     ))
+    first_engaged = _per_lead(lead_ids, query(
+        f"select lead_id, min({_epoch('transitioned_at')}) as at "
+        f"from {relation}.fct_lifecycle_transitions "
+        "where transition_cause = 'first_engagement' group by lead_id"
+    ))
     disqualified = _per_lead(lead_ids, query(
         f"select lead_id, min({_epoch('transitioned_at')}) as at "
         f"from {relation}.fct_lifecycle_transitions "
@@ -317,6 +323,7 @@ def read_warehouse(
         fire_lead=fire_lead[live],
         fire_time=_as_float(ledger["occurred"])[live],
         disqualified=disqualified,
+        first_engaged=first_engaged,
         attributes={field: _as_text(leads[field]) for field in ATTRIBUTE_FIELDS},
         backtest=backtest,
     )

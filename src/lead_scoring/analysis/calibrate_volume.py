@@ -10,7 +10,9 @@ month is the mean of those counts over the last complete calendar months.
 
 `first_qualifications` replays this for any points (calibrate's proposal)
 from the score ledger: the scores are evaluated at the activities that fire
-a rule, which is exact unless a lead's score rises between them (a
+a rule and at the lead's first engagement (fct_lifecycle_transitions: its
+first activity beyond subscribing, where attribute points alone may
+qualify it). That is exact unless a lead's score rises between them (a
 decaying negative activity rule) and crosses at an activity no rule fires
 for, or a fast-tracked type has no active rule. For the current points the
 report shows the mart's own figure beside the replay.
@@ -76,24 +78,32 @@ def first_qualifications(
     result = np.full((len(data.lead_ids), len(thresholds)), np.nan)
     is_attribute = np.isnan(data.fire_time)
     order = np.lexsort((data.fire_time, data.fire_lead))
-    leads = data.fire_lead[order]
-    bounds = np.flatnonzero(np.diff(leads)) + 1
-    for rows in np.split(order, bounds):
-        if len(rows) == 0:
-            continue
-        lead = int(data.fire_lead[rows[0]])
+    bounds = np.flatnonzero(np.diff(data.fire_lead[order])) + 1
+    by_lead = {
+        int(data.fire_lead[rows[0]]): rows
+        for rows in np.split(order, bounds) if len(rows)
+    }
+    engaged = np.flatnonzero(~np.isnan(data.first_engaged))
+    for lead in sorted(set(by_lead) | set(engaged.tolist())):
+        rows = by_lead.get(lead, order[:0])
         attribute = rows[is_attribute[rows]]
         fired = rows[~is_attribute[rows]]
+        # the moments the scores are evaluated at: the activities that fire
+        # a rule and the first engagement (the first activity no rule may
+        # fire for, where attribute points alone can qualify a lead)
+        moments = np.concatenate([data.fire_time[fired], data.first_engaged[[lead]]])
+        moments = moments[~np.isnan(moments)]
         stop = data.disqualified[lead]
         if not np.isnan(stop):
             fired = fired[data.fire_time[fired] < stop]
-        if len(fired) == 0:
+            moments = moments[moments < stop]
+        if len(moments) == 0:
             continue
         base = np.zeros(len(active))
         base[data.fire_rule[attribute]] = 1.0
         more_score = 0.0 if extra_score is None else float(extra_score[lead])
         more_fit = 0.0 if extra_fit is None else float(extra_fit[lead])
-        times = np.unique(data.fire_time[fired])
+        times = np.unique(moments)
         rule_of = data.fire_rule[fired]
         fire_times = data.fire_time[fired]
         scores, fits, fast_at = [], [], []
