@@ -24,9 +24,7 @@ import numpy as np
 from lead_scoring.analysis.calibrate_inputs import (
     ATTRIBUTE_FIELDS, RuleFile, Settings, WarehouseData,
 )
-from lead_scoring.analysis.calibrate_model import fit_logistic
-
-_Z = 1.959964
+from lead_scoring.analysis.calibrate_model import Z95, fit_logistic
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class NewRule:
 
     @property
     def interval(self) -> tuple[float, float]:
-        return (self.coef - _Z * self.se, self.coef + _Z * self.se)
+        return (self.coef - Z95 * self.se, self.coef + Z95 * self.se)
 
 
 def _covered(rules: RuleFile, field: str, value: str) -> bool:
@@ -111,7 +109,7 @@ def discover(
                     trial = groups[-1] + [item]
                     column = np.isin(seen, [v for _, _, v in trial]).astype(float)
                     coef, se = _test(x, y, column, l2)
-                    if all(abs(c - coef) <= _Z * se for c, _, _ in trial):
+                    if all(abs(c - coef) <= Z95 * se for c, _, _ in trial):
                         groups[-1] = trial
                         continue
                 groups.append([item])
@@ -119,7 +117,7 @@ def discover(
                 names = tuple(sorted(v for _, _, v in group))
                 column = np.isin(seen, names).astype(float)
                 coef, se = _test(x, y, column, l2)
-                if not (coef - _Z * se > 0 or coef + _Z * se < 0):
+                if not (coef - Z95 * se > 0 or coef + Z95 * se < 0):
                     continue
                 rule_id = f"new_{field}_{_slug(names[0])}" + (
                     f"_and_{len(names) - 1}_more" if len(names) > 1 else ""

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
+# The two-sided 95% normal quantile: every interval calibrate reports or
+# decides on is coefficient +- Z95 standard errors.
+Z95 = 1.959964
+
+
 # ---------------------------------------------------------------------- model
 
 

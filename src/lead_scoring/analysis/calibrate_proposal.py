@@ -24,7 +24,7 @@ from lead_scoring.analysis.calibrate_inputs import (
     WarehouseData, _quiet, read_warehouse,
 )
 from lead_scoring.analysis.calibrate_model import (
-    Fit, auc, choose_l2, fit_logistic, top_share_lift,
+    Z95, Fit, auc, choose_l2, fit_logistic, top_share_lift,
 )
 from lead_scoring.analysis.calibrate_points import Points, propose_points
 from lead_scoring.analysis.calibrate_volume import (
@@ -56,7 +56,7 @@ class RuleResult:
     @property
     def interval(self) -> tuple[float, float]:
         """95% interval of the log-odds per firing."""
-        return (self.coef - 1.96 * self.se, self.coef + 1.96 * self.se)
+        return (self.coef - Z95 * self.se, self.coef + Z95 * self.se)
 
     @property
     def is_clear(self) -> bool:
@@ -249,8 +249,8 @@ def _propose_with_discovery(
         )
         current = np.concatenate([current_points, np.zeros(len(found))])
         points = propose_points(extended, y, current, l2, settings)
-        low = points.coef - 1.96 * points.se
-        high = points.coef + 1.96 * points.se
+        low = points.coef - Z95 * points.se
+        high = points.coef + Z95 * points.se
         clear = [
             new for index, new in enumerate(found, start=x.shape[1])
             if low[index] > 0 or high[index] < 0
@@ -278,7 +278,7 @@ def _new_rule_result(
         description=(
             f"Proposed by calibrate: {int(final.leads_fired[index])} leads, "
             f"{int(final.leads_converted[index])} converted; log-odds "
-            f"{coef:+.2f} ({coef - 1.96 * se:+.2f} .. {coef + 1.96 * se:+.2f}) "
+            f"{coef:+.2f} ({coef - Z95 * se:+.2f} .. {coef + Z95 * se:+.2f}) "
             "next to the other rules"
         ),
     )
