@@ -130,7 +130,7 @@ STAGED = {
 }
 
 MARTS = [
-    "dim_leads", "fct_mql_events", "fct_lifecycle_transitions",
+    "dim_leads", "fct_activities", "fct_mql_events", "fct_lifecycle_transitions",
     "fct_score_ledger", "fct_rejected_rows", "rpt_funnel_conversion",
     "rpt_score_calibration", "rpt_threshold_backtest", "rpt_sales_feedback",
     "rpt_rule_effectiveness",

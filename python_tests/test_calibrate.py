@@ -158,7 +158,9 @@ def test_proposed_seed_keeps_the_file_and_moves_only_points(
         live = list(csv.DictReader(handle))
     proposed = list(csv.DictReader(io.StringIO(text)))
     assert text.splitlines()[0] == SEED_PATH.read_text().splitlines()[0]
-    assert [row["rule_id"] for row in proposed] == [row["rule_id"] for row in live]
+    # the file's rows in its order, then the new rules
+    new = [r.rule.rule_id for r in result.results if r.is_new]
+    assert [row["rule_id"] for row in proposed] == [row["rule_id"] for row in live] + new
     by_id = {r.rule.rule_id: r for r in result.results}
     for old, new in zip(live, proposed):
         moved = {"points", "max_points"}
@@ -190,29 +192,43 @@ def test_the_proposal_is_refitted_on_every_lead_on_one_scale(
     data = cal.read_warehouse(cal.duckdb_query(planted.path), "analytics", rules, "sql")
     design = cal.build_design(data, rules, settings)
     assert result.leads_fit == len(design.y) == result.leads_train + result.leads_test
-    current = np.array([rule.points for rule in rules.active], dtype=float)
+    # the rules discovery proposes (activity types no rule scores, here) are
+    # columns of their own: whether the lead did such an activity by its
+    # cut-off, counted here from the activities themselves
+    new = [r for r in result.results if r.is_new]
+    assert new and all(r.rule.parsed.is_activity_rule for r in new)
+    types = data.activity_types[data.act_type]
+    columns = []
+    for rule in new:
+        hit = np.isin(types, rule.rule.parsed.value.split("|"))
+        first = np.full(len(data.lead_ids), np.inf)
+        np.minimum.at(first, data.act_lead[hit], data.act_time[hit])
+        columns.append((first[design.lead] <= design.cutoff).astype(float))
+    x = np.column_stack([design.x, *columns])
+    current = np.array([rule.points for rule in rules.active] + [0] * len(new), dtype=float)
     # the final fit: every lead, the rules fired for enough of them
-    fired = (design.x != 0).sum(axis=0)
+    fired = (x != 0).sum(axis=0)
     fitted = fired >= settings.min_rule_leads
     assert list(result.final.fitted) == list(fitted) and 0 < fitted.sum() < len(fitted)
-    refit = cal.fit_logistic(design.x[:, fitted], design.y, result.fit.l2)
+    assert list(result.final.leads_fired) == list(fired)
+    refit = cal.fit_logistic(x[:, fitted], design.y, result.fit.l2)
     assert refit.coef == pytest.approx(result.final.coef[fitted], abs=1e-9)
-    assert np.abs(result.final.coef - result.validation.coef).max() > 1e-3
+    active = len(rules.active)
+    assert np.abs(result.final.coef[:active] - result.validation.coef[:active]).max() > 1e-3
     # the exchange rate: slope of the outcome on the current score
-    slope = cal.fit_logistic((design.x @ current)[:, None], design.y, 1e-6).coef[0]
+    slope = cal.fit_logistic((x @ current)[:, None], design.y, 1e-6).coef[0]
     assert slope > 0 and result.final.exchange == pytest.approx(slope, rel=1e-9)
     coef = np.zeros(len(fitted))
     coef[fitted] = refit.coef
     log_odds = np.where(fitted, coef, slope * current)
-    by_id = {r.rule.rule_id: r for r in result.results}
-    for rule, value in zip(rules.active, log_odds):
-        expected = int(np.round(result.scale * value))
-        assert by_id[rule.rule_id].proposed_points == expected, rule.rule_id
+    proposed = np.array([r.proposed_points for r in result.results])
+    assert [r.rule.rule_id for r in result.results] == [
+        rule.rule_id for rule in rules.active] + [r.rule.rule_id for r in new]
+    assert list(proposed) == list(np.round(result.scale * log_odds).astype(int))
     # the scale: as many leads at the threshold as under the current rules
-    proposed = np.array([by_id[r.rule_id].proposed_points for r in rules.active])
     threshold = settings.mql_score_threshold
-    now = int((np.round(design.x @ current, 6) >= threshold).sum())
-    then = int((np.round(design.x @ proposed, 6) >= threshold).sum())
+    now = int((np.round(x @ current, 6) >= threshold).sum())
+    then = int((np.round(x @ proposed, 6) >= threshold).sum())
     assert abs(then - now) <= 0.02 * now
     # the report says so
     text = cal.report(result)
@@ -419,7 +435,8 @@ def test_every_move_is_reported_with_its_evidence(result: cal.Calibration) -> No
     rules = cal.read_rules(SEED_PATH)
     by_id = {r.rule.rule_id: r for r in result.results}
     fired = result.final.leads_fired
-    assert [by_id[rule.rule_id].leads_fired for rule in rules.active] == list(fired)
+    assert [by_id[rule.rule_id].leads_fired for rule in rules.active] == list(
+        fired[:len(rules.active)])
     assert all(0 <= r.leads_converted <= r.leads_fired for r in result.results)
     assert cal.summary_lines(result)[0].startswith(f"what to do: {decision} (")
 
@@ -461,7 +478,9 @@ def test_warnings_name_the_moves_to_check(
     data = cal.read_warehouse(cal.duckdb_query(planted.path), "analytics", rules, "sql")
     design = cal.build_design(data, rules, result.settings)
     is_fit = np.array([rule.category == "fit" for rule in rules.active])
-    points = np.array([r.proposed_points for r in result.results], dtype=float)
+    points = np.array(
+        [r.proposed_points for r in result.results[:len(rules.active)]], dtype=float
+    )
     now = np.array([rule.points for rule in rules.active], dtype=float)
     fit_now = design.x[:, is_fit] @ now[is_fit]
     fit_then = design.x[:, is_fit] @ points[is_fit]
@@ -478,6 +497,26 @@ def test_warnings_name_the_moves_to_check(
     assert cal.verdict(thin)[0] == "not enough data"
     worse = replace(result, proposed=replace(result.proposed, auc=result.current.auc))
     assert cal.verdict(worse)[0] == "review"
+
+
+def assert_replay_is_the_backtest(
+    data, rules: cal.RuleFile, settings: cal.Settings, points: np.ndarray, min_fit: float
+) -> np.ndarray:
+    """calibrate's replay of first qualifications (leads x the backtest's
+    thresholds, returned) counts, in every month of at least 12, exactly
+    what rpt_threshold_backtest counts."""
+    from lead_scoring.analysis import calibrate_volume as volume
+
+    thresholds = np.array(sorted(data.backtest), dtype=float)
+    times = volume.first_qualifications(data, rules, settings, points, thresholds, min_fit)
+    every_month = tuple(sorted({m for counts in data.backtest.values() for m in counts}))
+    assert len(every_month) >= 12
+    for month in every_month:
+        counts = volume.monthly(times, thresholds, (month,)).per_month
+        assert list(counts) == [
+            data.backtest[threshold].get(month, 0) for threshold in thresholds
+        ], month
+    return times
 
 
 def test_mqls_a_month_are_counted_as_the_backtest_mart_counts_them(
@@ -500,16 +539,9 @@ def test_mqls_a_month_are_counted_as_the_backtest_mart_counts_them(
         "2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01",
         "2026-06-01",
     )
-    times = volume.first_qualifications(
-        data, rules, settings, current, thresholds, settings.mql_min_fit_score
+    times = assert_replay_is_the_backtest(
+        data, rules, settings, current, settings.mql_min_fit_score
     )
-    every_month = tuple(sorted({m for counts in data.backtest.values() for m in counts}))
-    assert len(every_month) >= 12
-    for month in every_month:
-        counts = volume.monthly(times, thresholds, (month,)).per_month
-        assert list(counts) == [
-            data.backtest[threshold].get(month, 0) for threshold in thresholds
-        ], month
     replayed = volume.monthly(times, thresholds, result.volume_months).per_month
     mart = {t: sum(c.get(m, 0) for m in result.volume_months) / 6
             for t, c in data.backtest.items()}
@@ -532,22 +564,36 @@ def test_mqls_a_month_are_counted_as_the_backtest_mart_counts_them(
     assert "the mean over the 6 complete months 2026-01 to 2026-06" in text
 
 
+# The rule file of the `unnamed` build: the default one with these edits.
+UNNAMED_EDITS = {
+    # executives named by no active rule: a planted effect on attribute values
+    "fit_exec_title,fit,seniority,in,c_level|vp,20,,,true,":
+        "fit_exec_title,fit,seniority,in,c_level|vp,20,,,false,",
+    # pricing-page views scored by no active rule: a planted effect on an
+    # activity type
+    "eng_pricing_page,engagement,activity_type,equals,pricing_page_view,10,30,30,true,":
+        "eng_pricing_page,engagement,activity_type,equals,pricing_page_view,10,30,30,false,",
+    # a bounce costs 40 points that come back within days: scores rise
+    # between firings and cross the threshold at activities no rule fires for
+    "neg_email_bounce,negative,activity_type,equals,email_bounce,-10,20,,true,":
+        "neg_email_bounce,negative,activity_type,equals,email_bounce,-40,,0.5,true,",
+}
+
+
 @pytest.fixture(scope="module")
 def unnamed(planted: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     Warehouse, Path
 ]:
     """The planted data built with a rule file that no longer names the
-    executives (fit_exec_title inactive): a planted effect on attribute
-    values no active rule covers."""
+    executives nor scores pricing-page views (planted effects no active rule
+    covers), and whose bounces cost many points for a short while."""
     root = Path(tmp_path_factory.mktemp("unnamed"))
     warehouse = Warehouse(root)
     load(planted.root / "raw", duckdb_path=str(warehouse.path))
-    text = SEED_PATH.read_text()
-    edited = text.replace(
-        "fit_exec_title,fit,seniority,in,c_level|vp,20,,,true,",
-        "fit_exec_title,fit,seniority,in,c_level|vp,20,,,false,",
-    )
-    assert edited != text
+    edited = SEED_PATH.read_text()
+    for old, new in UNNAMED_EDITS.items():
+        assert edited.count(old) == 1, old
+        edited = edited.replace(old, new)
     warehouse.with_seed("scoring_rules", edited)
     warehouse.dbt("build", vars={"as_of": AS_OF})
     rules_path = root / "scoring_rules.csv"
@@ -555,15 +601,23 @@ def unnamed(planted: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> tup
     return warehouse, rules_path
 
 
-def test_discovery_finds_a_planted_effect_no_rule_names(unnamed) -> None:
+@pytest.fixture(scope="module")
+def unnamed_result(unnamed) -> cal.Calibration:
+    warehouse, rules_path = unnamed
+    return cal.calibrate(
+        cal.duckdb_query(warehouse.path), "analytics", cal.read_rules(rules_path),
+        cal.settings_from_project(PROJECT_DIR),
+    )
+
+
+def test_discovery_finds_a_planted_effect_no_rule_names(
+    unnamed, unnamed_result: cal.Calibration
+) -> None:
     """Executives convert more (planted): with no active rule naming them,
     calibrate proposes one `in` rule for c_level and vp, as an ordinary rule
     row with its evidence; the proposed file is one the build accepts."""
     warehouse, rules_path = unnamed
-    result = cal.calibrate(
-        cal.duckdb_query(warehouse.path), "analytics", cal.read_rules(rules_path),
-        cal.settings_from_project(PROJECT_DIR),
-    )
+    result = unnamed_result
     new = [r for r in result.results if r.is_new]
     seniority = [r for r in new if r.rule.parsed.field == "seniority"]
     assert len(seniority) == 1, [r.rule.row for r in new]
@@ -590,3 +644,91 @@ def test_discovery_finds_a_planted_effect_no_rule_names(unnamed) -> None:
     assert f"- {found.rule.rule_id} (fit): +0 -> +{found.proposed_points}: a new rule" in review
     # and it helps: better than the rules without it on held-out leads
     assert result.proposed.auc > result.current.auc
+
+
+def test_discovery_finds_a_planted_activity_type_no_rule_scores(
+    unnamed_result: cal.Calibration,
+) -> None:
+    """Pricing-page views drive conversion (planted): with their rule
+    inactive, calibrate proposes an engagement rule on that activity type
+    that counts once per lead (max_points = points, no decay), which is what
+    its evidence measured; e-mail types, which play no part, get none."""
+    result = unnamed_result
+    new = [r for r in result.results if r.is_new and r.rule.parsed.is_activity_rule]
+    pricing = [r for r in new if "pricing_page_view" in r.rule.parsed.value.split("|")]
+    assert len(pricing) == 1, [r.rule.row for r in new]
+    [found] = pricing
+    assert found.rule.category == "engagement" and found.proposed_points > 0
+    assert found.is_clear and found.leads_fired >= 30
+    assert found.rule.row["description"].endswith("counts once per lead")
+    for rule in new:
+        assert not {"email_open", "email_click"} & set(rule.rule.parsed.value.split("|"))
+    rows = {row["rule_id"]: row for row in csv.DictReader(io.StringIO(cal.proposed_seed(result)))}
+    row = rows[found.rule.rule_id]
+    assert (row["field"], row["is_active"]) == ("activity_type", "true")
+    assert row["points"] == str(found.proposed_points)
+    assert row["max_points"] == str(found.proposed_points)
+    assert row["decay_half_life_days"] == ""
+    assert result.proposed.auc > result.current.auc
+
+
+def test_volume_replay_evaluates_every_activity(unnamed) -> None:
+    """With bounces that cost 40 points with a half-life of half a day, scores rise between
+    firings and first cross thresholds at activities no rule fires for: the
+    replay evaluates every activity of fct_activities, as the build does, so
+    it still equals rpt_threshold_backtest at every threshold in every month."""
+    warehouse, rules_path = unnamed
+    rules = cal.read_rules(rules_path)
+    settings = cal.settings_from_project(PROJECT_DIR)
+    data = cal.read_warehouse(cal.duckdb_query(warehouse.path), "analytics", rules, "sql")
+    current = np.array([rule.points for rule in rules.active], dtype=float)
+    times = assert_replay_is_the_backtest(
+        data, rules, settings, current, settings.mql_min_fit_score
+    )
+    # the case arises: first qualifications at activities that fire no rule
+    fired = set(zip(data.fire_lead.tolist(), data.fire_time.tolist()))
+    crossed = [
+        (lead, float(at)) for lead, row in enumerate(times) for at in row
+        if not math.isnan(at)
+    ]
+    unfired = [item for item in crossed if item not in fired]
+    assert len(unfired) >= 10, len(unfired)
+
+
+def test_the_proposal_built_gives_the_volume_it_promised(
+    planted: Warehouse,
+    unnamed_result: cal.Calibration,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The proposed file, new rules included, built on the same raw rows with
+    the proposed threshold and minimum fit: rpt_threshold_backtest's MQLs a
+    month at that threshold are the figure calibrate promised (replayed on
+    the old build with the new rules beside it), and the replay on the new
+    build equals the mart at every threshold in every month."""
+    from lead_scoring.analysis import calibrate_volume as volume
+
+    result = unnamed_result
+    assert any(r.is_new and r.rule.parsed.is_activity_rule for r in result.results)
+    threshold = result.proposed_threshold
+    assert threshold is not None
+    root = Path(tmp_path_factory.mktemp("proposed"))
+    warehouse = Warehouse(root)
+    load(planted.root / "raw", duckdb_path=str(warehouse.path))
+    proposed = cal.proposed_seed(result)
+    warehouse.with_seed("scoring_rules", proposed)
+    warehouse.dbt("build", vars={
+        "as_of": AS_OF,
+        "mql_score_threshold": threshold,
+        "mql_min_fit_score": result.proposed_min_fit,
+        "backtest_thresholds": [threshold],
+    })
+    path = root / "proposed.csv"
+    path.write_text(proposed)
+    rules = cal.read_rules(path)
+    data = cal.read_warehouse(cal.duckdb_query(warehouse.path), "analytics", rules, "sql")
+    mart = volume.mart_volume(data.backtest, result.volume_months)
+    assert mart[float(threshold)] == result.proposed_rate_at_threshold > 0
+    points = np.array([rule.points for rule in rules.active], dtype=float)
+    assert_replay_is_the_backtest(
+        data, rules, result.settings, points, result.proposed_min_fit
+    )

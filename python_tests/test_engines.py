@@ -89,7 +89,10 @@ def mart_keys() -> dict[str, list[str]]:
 
 # Marts whose key is not tested on the mart itself (see
 # test_project_conventions.NO_PRIMARY_KEY_ALLOWED), and their key.
-UNTESTED_KEYS = {"fct_score_ledger": ["ledger_entry_id"]}
+UNTESTED_KEYS = {
+    "fct_score_ledger": ["ledger_entry_id"],
+    "fct_activities": ["activity_id"],
+}
 MART_KEYS = {**UNTESTED_KEYS, **mart_keys()}
 
 
@@ -654,7 +657,7 @@ def test_the_tools_read_postgres_as_they_read_duckdb(
     )
     assert list(pg_data.lead_ids) == list(duck_data.lead_ids)
     assert same(pg_data.as_of, duck_data.as_of)
-    for field in ("created", "converted", "disqualified", "first_engaged"):
+    for field in ("created", "converted", "disqualified", "act_lead", "act_time"):
         left, right = getattr(pg_data, field), getattr(duck_data, field)
         assert all(map(same, left.tolist(), right.tolist())), field
 
@@ -668,6 +671,8 @@ def test_the_tools_read_postgres_as_they_read_duckdb(
         )
 
     assert firings(pg_data) == firings(duck_data) and firings(pg_data)
+    assert list(pg_data.activity_types) == list(duck_data.activity_types)
+    assert list(pg_data.act_type) == list(duck_data.act_type) and len(pg_data.act_type)
     assert pg_data.backtest == duck_data.backtest and pg_data.backtest
 
 

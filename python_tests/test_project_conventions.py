@@ -139,6 +139,12 @@ NO_PRIMARY_KEY_ALLOWED = {
         "on the view would aggregate every firing in every build"
     ),
     "int_rule_firings_weighted": _VIEW_OVER_KEYED_MATCHES,
+    "fct_activities": (
+        "a view over stg_marketing__activities, the copy ranked 1 of each "
+        "activity_id (base_marketing__activities' row identity is tested): "
+        "its key activity_id follows, and a unique test on the view would "
+        "aggregate every activity in every build"
+    ),
     "fct_score_ledger": _VIEW_OVER_KEYED_MATCHES,
     "int_scoring_rules_checked": (
         "one row per row of the scoring_rules seed as edited, blank and "
@@ -482,6 +488,9 @@ def test_marts_are_public_contracted_and_typed(project: Project) -> None:
 VIEW_MARTS = {
     "fct_score_ledger": "its points decay to as_of when read; as a table every "
     "build would rewrite every firing of every lead",
+    "fct_activities": "the staged activities as they are; as a table every "
+    "build would write every activity again (readers on DuckDB get a table "
+    "in the published file)",
 }
 
 

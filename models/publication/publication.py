@@ -19,6 +19,7 @@ def model(dbt, session):
     # id, as_of and build time are the ones rpt_build_inputs recorded.
     marts = {
         "dim_leads": dbt.ref("dim_leads"),
+        "fct_activities": dbt.ref("fct_activities"),
         "fct_lifecycle_transitions": dbt.ref("fct_lifecycle_transitions"),
         "fct_mql_events": dbt.ref("fct_mql_events"),
         "fct_rejected_rows": dbt.ref("fct_rejected_rows"),

@@ -64,6 +64,7 @@ class Design:
     """One row per eligible lead: features at its cut-off and its label."""
 
     lead: np.ndarray  # index into WarehouseData.lead_ids
+    cutoff: np.ndarray  # the moment the features are taken at
     x: np.ndarray
     y: np.ndarray
 
@@ -90,7 +91,9 @@ def build_design(data: WarehouseData, rules: RuleFile, settings: Settings) -> De
         matched = data.created + np.quantile(waits, quantile, method="inverted_cdf")
         cutoff = np.where(converted, cutoff, matched)
     x = features_at(data, rules, cutoff)[eligible]
-    return Design(lead=eligible, x=x, y=converted[eligible].astype(float))
+    return Design(
+        lead=eligible, cutoff=cutoff[eligible], x=x, y=converted[eligible].astype(float)
+    )
 
 
 # ---------------------------------------------------------------------- split

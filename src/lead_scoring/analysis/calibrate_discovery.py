@@ -1,17 +1,20 @@
-"""Rule discovery: lead attribute values no active rule covers, with evidence.
+"""Rule discovery: attribute values and activity types no active rule covers.
 
 A candidate is a value of one of the text fields a rule may name and
-dim_leads holds (ATTRIBUTE_FIELDS), as the rules compare it (lower-cased,
-trimmed), that no active rule on that field matches (equals, in or
-contains) and that at least `min_rule_leads` of the leads have. Each
-candidate is measured against the fitted rules: its indicator is added to
-the rules with evidence and the model refitted. The values of one field
+dim_leads holds (ATTRIBUTE_FIELDS), or an activity type of fct_activities,
+as the rules compare it (lower-cased, trimmed), that no active rule on that
+field matches (equals, in or contains) and that at least `min_rule_leads`
+of the leads have (an activity type: by their cut-off). Each candidate is
+measured against the fitted rules: its indicator (the lead has the value;
+the lead did such an activity by its cut-off) is added to the rules with
+evidence and the model refitted. The values of one field
 with the same sign are taken strongest first and merged while each one's
 estimate lies within the 95% interval of their pooled indicator (they
 behave alike), so several lead sources become one `in` rule; a group is
 proposed when the 95% interval of its pooled log-odds excludes 0. The
 proposal then refits every rule and the new ones together, on one scale
-(calibrate_proposal).
+(calibrate_proposal). A new activity rule counts once per lead (max_points
+equal to its points, no decay), which is what its indicator measured.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 from lead_scoring.analysis.calibrate_inputs import (
     ATTRIBUTE_FIELDS, RuleFile, Settings, WarehouseData,
 )
+from lead_scoring.rules import ACTIVITY_FIELD
 from lead_scoring.analysis.calibrate_model import Z95, fit_logistic
 
 
@@ -32,10 +36,15 @@ class NewRule:
     """A rule calibrate proposes to add: `field` in `values`."""
 
     rule_id: str
-    category: str  # fit for a positive effect, negative for a negative one
+    # fit (an attribute) or engagement (an activity type) for a positive
+    # effect, negative for a negative one
+    category: str
     field: str
     values: tuple[str, ...]
-    indicator: np.ndarray  # per lead of WarehouseData: 1.0 when it matches
+    # per lead of WarehouseData: from when the rule gives it its points
+    # (-inf for a matching attribute, the first matching activity's time,
+    # inf for never)
+    since: np.ndarray
     coef: float  # log-odds of the pooled indicator next to the rules
     se: float
     leads: int  # leads of the fit it matches
@@ -44,6 +53,15 @@ class NewRule:
     @property
     def interval(self) -> tuple[float, float]:
         return (self.coef - Z95 * self.se, self.coef + Z95 * self.se)
+
+    @property
+    def is_activity_rule(self) -> bool:
+        return self.field == ACTIVITY_FIELD
+
+    def feature(self, lead: np.ndarray, cutoff: np.ndarray) -> np.ndarray:
+        """1.0 for each lead (index into WarehouseData) the rule gives its
+        points to by its cut-off, else 0.0."""
+        return (self.since[lead] <= cutoff).astype(float)
 
 
 def _covered(rules: RuleFile, field: str, value: str) -> bool:
@@ -72,6 +90,27 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "value"
 
 
+def _candidates(
+    data: WarehouseData, rules: RuleFile, field: str
+) -> dict[str, np.ndarray]:
+    """The values of `field` no active rule covers, each with its `since`
+    per lead (see NewRule)."""
+    if field == ACTIVITY_FIELD:
+        firsts = np.full((len(data.activity_types), len(data.lead_ids)), np.inf)
+        np.minimum.at(firsts, (data.act_type, data.act_lead), data.act_time)
+        named = dict(zip(data.activity_types.tolist(), firsts))
+    else:
+        values = data.attributes[field]
+        named = {
+            value: np.where(values == value, -np.inf, np.inf)
+            for value in set(values.tolist())
+        }
+    return {
+        value: since for value, since in sorted(named.items())
+        if value and "|" not in value and not _covered(rules, field, value)
+    }
+
+
 def discover(
     data: WarehouseData,
     rules: RuleFile,
@@ -79,20 +118,26 @@ def discover(
     x: np.ndarray,
     y: np.ndarray,
     lead: np.ndarray,
+    cutoff: np.ndarray,
     l2: float,
 ) -> list[NewRule]:
-    """New rules for the leads `lead` (indexes into data), whose rule features
-    with evidence are `x` and outcomes `y`; in field order, strongest first."""
+    """New rules for the leads `lead` (indexes into data) at their cut-offs,
+    whose rule features with evidence are `x` and outcomes `y`; in field
+    order, strongest first."""
     found: list[NewRule] = []
     taken = {rule.rule_id for rule in rules.rules}
-    for field in ATTRIBUTE_FIELDS:
-        values = data.attributes[field]
-        seen = values[lead]
+    for field in (*ATTRIBUTE_FIELDS, ACTIVITY_FIELD):
+        candidates = _candidates(data, rules, field)
+
+        def since_of(names: tuple[str, ...] | list[str]) -> np.ndarray:
+            return np.min([candidates[name] for name in names], axis=0)
+
+        def column_of(names: tuple[str, ...] | list[str]) -> np.ndarray:
+            return (since_of(names)[lead] <= cutoff).astype(float)
+
         kept = []
-        for value in sorted(set(seen) - {""}):
-            if "|" in value or _covered(rules, field, value):
-                continue
-            column = (seen == value).astype(float)
+        for value in candidates:
+            column = column_of([value])
             if column.sum() < settings.min_rule_leads:
                 continue
             coef, se = _test(x, y, column, l2)
@@ -107,15 +152,14 @@ def discover(
             for item in same:
                 if groups:
                     trial = groups[-1] + [item]
-                    column = np.isin(seen, [v for _, _, v in trial]).astype(float)
-                    coef, se = _test(x, y, column, l2)
+                    coef, se = _test(x, y, column_of([v for _, _, v in trial]), l2)
                     if all(abs(c - coef) <= Z95 * se for c, _, _ in trial):
                         groups[-1] = trial
                         continue
                 groups.append([item])
             for group in groups:
                 names = tuple(sorted(v for _, _, v in group))
-                column = np.isin(seen, names).astype(float)
+                column = column_of(names)
                 coef, se = _test(x, y, column, l2)
                 if not (coef - Z95 * se > 0 or coef + Z95 * se < 0):
                     continue
@@ -125,12 +169,13 @@ def discover(
                 while rule_id in taken:
                     rule_id += "_x"
                 taken.add(rule_id)
+                positive = "engagement" if field == ACTIVITY_FIELD else "fit"
                 found.append(NewRule(
                     rule_id=rule_id,
-                    category="fit" if coef > 0 else "negative",
+                    category=positive if coef > 0 else "negative",
                     field=field,
                     values=names,
-                    indicator=np.isin(values, names).astype(float),
+                    since=since_of(names),
                     coef=coef,
                     se=se,
                     leads=int(column.sum()),

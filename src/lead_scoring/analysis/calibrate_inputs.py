@@ -203,7 +203,11 @@ class WarehouseData:
     fire_lead: np.ndarray  # per ledger row: index into lead_ids
     fire_time: np.ndarray  # per ledger row: occurred_at, nan for attribute rules
     disqualified: np.ndarray  # float, first disqualification time, nan when none
-    first_engaged: np.ndarray  # float, first engagement time, nan when none
+    # fct_activities: every valid activity, scored or not, in (lead, time) order
+    act_lead: np.ndarray  # per activity: index into lead_ids
+    act_time: np.ndarray  # per activity: occurred_at
+    act_type: np.ndarray  # per activity: index into activity_types
+    activity_types: np.ndarray  # str, sorted: the normalised types seen
     # dim_leads text attributes a rule may name, per lead: lower-cased and
     # trimmed as the rules compare them, "" when missing
     attributes: dict[str, np.ndarray]
@@ -230,7 +234,8 @@ def warehouse_query(reader: Reader) -> Query:
         except WarehouseError as exc:
             raise CalibrationError(
                 f"{exc} (calibrate reads dim_leads, fct_score_ledger, "
-                "fct_lifecycle_transitions and fct_mql_events)",
+                "fct_activities, fct_lifecycle_transitions and "
+                "rpt_threshold_backtest)",
                 exc.hint,
             ) from None
 
@@ -281,11 +286,6 @@ def read_warehouse(
         f"from {relation}.fct_lifecycle_transitions where to_stage in ({stages}) "
         "group by lead_id"
     ))
-    first_engaged = _per_lead(lead_ids, query(
-        f"select lead_id, min({_epoch('transitioned_at')}) as at "
-        f"from {relation}.fct_lifecycle_transitions "
-        "where transition_cause = 'first_engagement' group by lead_id"
-    ))
     disqualified = _per_lead(lead_ids, query(
         f"select lead_id, min({_epoch('transitioned_at')}) as at "
         f"from {relation}.fct_lifecycle_transitions "
@@ -303,6 +303,19 @@ def read_warehouse(
     fire_lead = np.searchsorted(lead_ids, _as_text(ledger["lead_id"]))
     fire_lead = np.minimum(fire_lead, len(lead_ids) - 1)
     live = lead_ids[fire_lead] == _as_text(ledger["lead_id"])
+
+    activities = query(
+        f"select lead_id, coalesce(lower(trim(activity_type)), '') as activity_type, "
+        f"{_epoch('occurred_at')} as occurred from {relation}.fct_activities"
+    )
+    act_ids = _as_text(activities["lead_id"])
+    act_lead = np.minimum(np.searchsorted(lead_ids, act_ids), len(lead_ids) - 1)
+    act_live = lead_ids[act_lead] == act_ids
+    activity_types, act_type = np.unique(
+        _as_text(activities["activity_type"])[act_live], return_inverse=True
+    )
+    act_lead, act_time = act_lead[act_live], _as_float(activities["occurred"])[act_live]
+    act_order = np.lexsort((act_time, act_lead))
 
     rows = query(
         "select mql_score_threshold, cast(mql_month as varchar(10)) as mql_month, "
@@ -323,7 +336,10 @@ def read_warehouse(
         fire_lead=fire_lead[live],
         fire_time=_as_float(ledger["occurred"])[live],
         disqualified=disqualified,
-        first_engaged=first_engaged,
+        act_lead=act_lead[act_order],
+        act_time=act_time[act_order],
+        act_type=act_type.reshape(-1)[act_order].astype(np.int64),
+        activity_types=activity_types,
         attributes={field: _as_text(leads[field]) for field in ATTRIBUTE_FIELDS},
         backtest=backtest,
     )

@@ -56,6 +56,7 @@ def proposed_seed(calibration: Calibration) -> str:
         if result.is_new:
             row = dict(result.rule.row)
             row["points"] = str(result.proposed_points)
+            row["max_points"] = _number_text(result.proposed_max_points)
             writer.writerow(row)
     return out.getvalue()
 

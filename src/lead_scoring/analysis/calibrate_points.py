@@ -86,10 +86,9 @@ def _choose_scale(
     threshold: float,
     converted: int,
 ) -> tuple[float, str]:
-    """One multiplier for every rule's log-odds: as many leads reach the threshold.
-
-    As many as under the current rules, or as many as converted when no lead
-    reaches it under the current rules.
+    """One multiplier for every rule's log-odds: as many leads reach the
+    threshold with the rounded points as under the current rules, or as many
+    as converted when no lead reaches it under the current rules.
     """
     current = x @ current_points
     target = int((np.round(current, 6) >= threshold).sum())
@@ -100,7 +99,8 @@ def _choose_scale(
     learned = x @ log_odds
     best_scale, best_gap, best_reached = 1.0, math.inf, 0
     for scale in np.geomspace(1e-2, 1e4, 3001):
-        reached = int((np.round(scale * learned, 6) >= threshold).sum())
+        # counted with the points as proposed: rounded to integers
+        reached = int((np.round(x @ np.round(scale * log_odds), 6) >= threshold).sum())
         gap = abs(reached - target)
         if gap < best_gap:
             best_scale, best_gap, best_reached = float(scale), gap, reached

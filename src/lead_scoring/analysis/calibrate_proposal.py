@@ -242,11 +242,10 @@ def _propose_with_discovery(
     all the others is dropped and the rest refitted."""
     x, y = design.x[rows], design.y[rows]
     evidence = (x != 0).sum(axis=0) >= settings.min_rule_leads
-    found = discover(data, rules, settings, x[:, evidence], y, design.lead[rows], l2)
+    lead, cutoff = design.lead[rows], design.cutoff[rows]
+    found = discover(data, rules, settings, x[:, evidence], y, lead, cutoff, l2)
     while True:
-        extended = np.column_stack(
-            [x, *(new.indicator[design.lead[rows]] for new in found)]
-        )
+        extended = np.column_stack([x, *(new.feature(lead, cutoff) for new in found)])
         current = np.concatenate([current_points, np.zeros(len(found))])
         points = propose_points(extended, y, current, l2, settings)
         low = points.coef - Z95 * points.se
@@ -264,8 +263,10 @@ def _new_rule_result(
     rules: RuleFile, new: NewRule, final: Points, index: int
 ) -> RuleResult:
     """A discovered rule as a rule row (0 points today) and its verdict; its
-    description gives the evidence of the final fit."""
+    description gives the evidence of the final fit. A new activity rule
+    counts once per lead: its cap is its points."""
     coef, se = float(final.coef[index]), float(final.se[index])
+    once = "; counts once per lead" if new.is_activity_rule else ""
     row = {column: "" for column in rules.header}
     row.update(
         rule_id=new.rule_id,
@@ -279,12 +280,14 @@ def _new_rule_result(
             f"Proposed by calibrate: {int(final.leads_fired[index])} leads, "
             f"{int(final.leads_converted[index])} converted; log-odds "
             f"{coef:+.2f} ({coef - Z95 * se:+.2f} .. {coef + Z95 * se:+.2f}) "
-            "next to the other rules"
+            f"next to the other rules{once}"
         ),
     )
     [parsed] = parse_rules([row])
     result = _rule_result(Rule(parsed), final, index, None)
     result.is_new = True
+    if new.is_activity_rule:
+        result.proposed_max_points = float(abs(result.proposed_points))
     result.notes.insert(0, "new rule: " + row["description"])
     return result
 
@@ -335,13 +338,15 @@ def calibrate(
             data.lead_ids[design.lead[split.train]],
         )
     x_test, y_test = design.x[split.test], design.y[split.test]
-    progress("calibrate: looking for attribute values no rule covers")
+    progress("calibrate: looking for attribute values and activity types no rule covers")
     validation, train_x, _, train_new = _propose_with_discovery(
         data, rules, settings, design, split.train, l2, current_points
     )
-    test_x = np.column_stack(
-        [x_test, *(rule.indicator[design.lead[split.test]] for rule in train_new)]
-    )
+    test_x = np.column_stack([
+        x_test,
+        *(rule.feature(design.lead[split.test], design.cutoff[split.test])
+          for rule in train_new),
+    ])
     threshold = settings.mql_score_threshold
     current_eval = _evaluate(x_test, y_test, current_points, threshold)
     proposed_eval = _evaluate(test_x, y_test, validation.points, threshold)
@@ -366,14 +371,8 @@ def calibrate(
         for index, new in enumerate(new_rules)
     ]
     proposed_points = final.points[: len(active)]
-    # the new rules are attribute rules: per lead, constant points
     new_points = final.points[len(active):]
     new_fit = np.array([new.category == "fit" for new in new_rules], dtype=bool)
-    indicators = np.array([new.indicator for new in new_rules]).reshape(
-        len(new_rules), len(data.lead_ids)
-    )
-    extra_score = new_points @ indicators
-    extra_fit = new_points[new_fit] @ indicators[new_fit]
 
     progress("calibrate: estimating monthly MQL volume per threshold")
     is_fit = np.array([rule.category == "fit" for rule in active] + list(new_fit))
@@ -394,7 +393,7 @@ def calibrate(
     proposed_rates = monthly(
         first_qualifications(
             data, rules, settings, proposed_points, candidates, proposed_min_fit,
-            extra_score, extra_fit,
+            new_rules, new_points,
         ),
         candidates, months,
     ).per_month

@@ -8,22 +8,20 @@ after its first disqualification; resets are not replayed (they depend on
 sales' reaction to an MQL that would have come at another time). MQLs a
 month is the mean of those counts over the last complete calendar months.
 
-`first_qualifications` replays this for any points (calibrate's proposal)
-from the score ledger: the scores are evaluated at the activities that fire
-a rule and at the lead's first engagement (fct_lifecycle_transitions: its
-first activity beyond subscribing, where attribute points alone may
-qualify it). That is exact unless a lead's score rises between them (a
-decaying negative activity rule) and crosses at an activity no rule fires
-for, or a fast-tracked type has no active rule. For the current points the
-report shows the mart's own figure beside the replay.
+`first_qualifications` replays this for any points (calibrate's proposal,
+its new rules included) from the score ledger and fct_activities: the
+scores are evaluated at every valid activity of the lead, as the build
+does, so the replay of the current points gives the mart's figures.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from lead_scoring.analysis.calibrate_discovery import NewRule
 from lead_scoring.analysis.calibrate_inputs import (
     DAY_SECONDS, RuleFile, Settings, WarehouseData,
 )
@@ -42,19 +40,6 @@ class Volume:
     per_month: np.ndarray  # thresholds: mean first qualifications a month
 
 
-def fast_track_rules(rules: RuleFile, settings: Settings) -> np.ndarray:
-    """Active activity rules naming a fast-tracked type outright (equals/in)."""
-    fast = set(settings.fast_track_activity_types)
-    found = []
-    for rule in rules.active:
-        parsed = rule.parsed
-        named = {
-            part.strip().lower() for part in (parsed.value or "").split("|")
-        } if parsed.is_activity_rule and parsed.operator in ("equals", "in") else set()
-        found.append(bool(named & fast))
-    return np.array(found, dtype=bool)
-
-
 def first_qualifications(
     data: WarehouseData,
     rules: RuleFile,
@@ -62,18 +47,25 @@ def first_qualifications(
     points: np.ndarray,
     thresholds: np.ndarray,
     min_fit: float,
-    extra_score: np.ndarray | None = None,
-    extra_fit: np.ndarray | None = None,
+    new_rules: Sequence[NewRule] = (),
+    new_points: np.ndarray | None = None,
 ) -> np.ndarray:
     """Leads x thresholds: the time of each lead's first qualification, nan
-    when it never qualifies (see the module docstring). `extra_score` and
-    `extra_fit` add per-lead points of attribute rules the file does not
-    hold yet (calibrate's new rules) to the lead and fit scores."""
+    when it never qualifies (see the module docstring). `points` are the
+    active rules'; `new_rules` (rules the file does not hold yet) give
+    `new_points` each from their `since` time on."""
     active = rules.active
     half_life = np.array([rule.half_life_days for rule in active])
     cap = np.array([rule.cap_in_firings for rule in active])
     is_fit = np.array([rule.category == "fit" for rule in active])
-    fast = fast_track_rules(rules, settings)
+    new_points = np.zeros(0) if new_points is None else np.asarray(new_points, float)
+    new_since = np.array([new.since for new in new_rules]).reshape(
+        len(new_rules), len(data.lead_ids)
+    )
+    new_fit = np.array([new.category == "fit" for new in new_rules], dtype=bool)
+    fast_types = np.isin(
+        data.activity_types, [kind.lower() for kind in settings.fast_track_activity_types]
+    )
     thresholds = np.asarray(thresholds, dtype=float)
     result = np.full((len(data.lead_ids), len(thresholds)), np.nan)
     is_attribute = np.isnan(data.fire_time)
@@ -83,30 +75,29 @@ def first_qualifications(
         int(data.fire_lead[rows[0]]): rows
         for rows in np.split(order, bounds) if len(rows)
     }
-    engaged = np.flatnonzero(~np.isnan(data.first_engaged))
-    for lead in sorted(set(by_lead) | set(engaged.tolist())):
+    # fct_activities is in (lead, time) order: each lead's rows are a slice
+    leads_seen, first_row = np.unique(data.act_lead, return_index=True)
+    last_row = np.append(first_row[1:], len(data.act_lead))
+    for lead, begin, end in zip(leads_seen.tolist(), first_row, last_row):
+        # the moments the scores are evaluated at: every valid activity,
+        # before the first disqualification
+        times = data.act_time[begin:end]
+        fast_times = times[fast_types[data.act_type[begin:end]]]
+        stop = data.disqualified[lead]
+        if not np.isnan(stop):
+            times, fast_times = times[times < stop], fast_times[fast_times < stop]
+        if len(times) == 0:
+            continue
+        times = np.unique(times)
         rows = by_lead.get(lead, order[:0])
         attribute = rows[is_attribute[rows]]
         fired = rows[~is_attribute[rows]]
-        # the moments the scores are evaluated at: the activities that fire
-        # a rule and the first engagement (the first activity no rule may
-        # fire for, where attribute points alone can qualify a lead)
-        moments = np.concatenate([data.fire_time[fired], data.first_engaged[[lead]]])
-        moments = moments[~np.isnan(moments)]
-        stop = data.disqualified[lead]
-        if not np.isnan(stop):
-            fired = fired[data.fire_time[fired] < stop]
-            moments = moments[moments < stop]
-        if len(moments) == 0:
-            continue
         base = np.zeros(len(active))
         base[data.fire_rule[attribute]] = 1.0
-        more_score = 0.0 if extra_score is None else float(extra_score[lead])
-        more_fit = 0.0 if extra_fit is None else float(extra_fit[lead])
-        times = np.unique(moments)
         rule_of = data.fire_rule[fired]
         fire_times = data.fire_time[fired]
-        scores, fits, fast_at = [], [], []
+        since = new_since[:, lead]
+        scores, fits = [], []
         for start in range(0, len(times), _BLOCK):
             at = times[start:start + _BLOCK]
             age = (at[:, None] - fire_times[None, :]) / DAY_SECONDS
@@ -116,18 +107,22 @@ def first_qualifications(
             sums = np.zeros((len(active), len(at)))
             np.add.at(sums, rule_of, decay.T)  # in firing order: deterministic
             features = np.minimum(sums.T + base, cap)
-            scores.append(np.round(features @ points + more_score, 6))
-            fits.append(np.round(features[:, is_fit] @ points[is_fit] + more_fit, 6))
-            fast_at.append(np.isin(at, fire_times[fast[rule_of]]))
-        score = np.concatenate(scores)
+            new = (since[None, :] <= at[:, None]).astype(float)
+            scores.append(np.round(features @ points + new @ new_points, 6))
+            fits.append(np.round(
+                features[:, is_fit] @ points[is_fit]
+                + new[:, new_fit] @ new_points[new_fit],
+                6,
+            ))
         fit_ok = np.concatenate(fits) >= min_fit
+        score = np.concatenate(scores)
         reach = np.maximum.accumulate(np.where(fit_ok, score, -np.inf))
         index = np.searchsorted(reach, thresholds, side="left")
         crossed = np.where(index < len(times), times[np.minimum(index, len(times) - 1)],
                            np.nan)
-        fast_times = times[np.concatenate(fast_at) & fit_ok]
-        if len(fast_times):
-            crossed = np.fmin(crossed, fast_times[0])
+        fast_fit = fit_ok[np.searchsorted(times, fast_times)]
+        if fast_fit.any():
+            crossed = np.fmin(crossed, fast_times[fast_fit][0])
         result[lead] = crossed
     return result
 
