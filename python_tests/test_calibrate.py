@@ -732,3 +732,16 @@ def test_the_proposal_built_gives_the_volume_it_promised(
     assert_replay_is_the_backtest(
         data, rules, result.settings, points, result.proposed_min_fit
     )
+
+
+def test_rule_support_is_a_project_var(tmp_path: Path) -> None:
+    """The support a rule needs (fitted on its own evidence, or proposed as a
+    new rule) is var calibrate_min_rule_leads; --min-rule-leads overrides it."""
+    (tmp_path / "dbt_project.yml").write_text(
+        "vars:\n  calibrate_min_rule_leads: 12\n  mql_score_threshold: 55\n"
+    )
+    settings = cal.settings_from_project(tmp_path)
+    assert (settings.min_rule_leads, settings.mql_score_threshold) == (12, 55.0)
+    assert cal.settings_from_project(tmp_path, min_rule_leads=40).min_rule_leads == 40
+    assert cal.settings_from_project(tmp_path, min_rule_leads=None).min_rule_leads == 12
+    assert cal.settings_from_project(PROJECT_DIR).min_rule_leads == 30

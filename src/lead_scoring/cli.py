@@ -280,8 +280,9 @@ def _add_calibrate(commands) -> None:
     parser.add_argument(
         "--min-rule-leads",
         type=int,
-        default=30,
-        help="rules firing for fewer leads are not fitted but rescaled (default 30)",
+        default=None,
+        help="rules firing for fewer leads are not fitted but rescaled, and new "
+        "rules need as many leads (default: var calibrate_min_rule_leads, 30)",
     )
     parser.add_argument(
         "--test-share",

@@ -260,7 +260,9 @@ def write_outputs(
 
 
 def settings_from_project(project_dir: str | Path, **overrides: object) -> Settings:
-    """Settings with the threshold, minimum fit and capacity from dbt_project.yml."""
+    """Settings with the threshold, minimum fit, capacity, fast-track types,
+    grade edges and rule support (calibrate_min_rule_leads) from
+    dbt_project.yml; `overrides` that are not None win."""
     import yaml
 
     path = Path(project_dir) / "dbt_project.yml"
@@ -280,6 +282,8 @@ def settings_from_project(project_dir: str | Path, **overrides: object) -> Setti
                 str(name).strip().lower()
                 for name in project_vars["fast_track_activity_types"] or ()
             )
+        if "calibrate_min_rule_leads" in project_vars:
+            values["min_rule_leads"] = int(project_vars["calibrate_min_rule_leads"])
         if "lead_grade_fit_edges" in project_vars:
             values["lead_grade_fit_edges"] = tuple(
                 float(edge) for edge in project_vars["lead_grade_fit_edges"] or ()
