@@ -500,22 +500,43 @@ def test_warnings_name_the_moves_to_check(
 
 
 def assert_replay_is_the_backtest(
-    data, rules: cal.RuleFile, settings: cal.Settings, points: np.ndarray, min_fit: float
+    warehouse: Warehouse,
+    data,
+    rules: cal.RuleFile,
+    settings: cal.Settings,
+    points: np.ndarray,
+    min_fit: float,
+    threshold: float,
 ) -> np.ndarray:
     """calibrate's replay of first qualifications (leads x the backtest's
-    thresholds, returned) counts, in every month of at least 12, exactly
-    what rpt_threshold_backtest counts."""
+    thresholds, returned) counts, in every month either has (at least 12),
+    exactly what rpt_threshold_backtest counts; and at the build's
+    `threshold` each lead's time is its first MQL event in fct_mql_events."""
     from lead_scoring.analysis import calibrate_volume as volume
 
     thresholds = np.array(sorted(data.backtest), dtype=float)
     times = volume.first_qualifications(data, rules, settings, points, thresholds, min_fit)
-    every_month = tuple(sorted({m for counts in data.backtest.values() for m in counts}))
+    replayed = times[~np.isnan(times)].astype("int64").astype("datetime64[s]")
+    every_month = tuple(sorted(
+        {m for counts in data.backtest.values() for m in counts}
+        | {str(m) + "-01" for m in replayed.astype("datetime64[M]")}
+    ))
     assert len(every_month) >= 12
     for month in every_month:
         counts = volume.monthly(times, thresholds, (month,)).per_month
         assert list(counts) == [
-            data.backtest[threshold].get(month, 0) for threshold in thresholds
+            data.backtest[t].get(month, 0) for t in thresholds
         ], month
+    first_mql = dict(warehouse.query(
+        "select lead_id, min(extract(epoch from mql_at)) from analytics.fct_mql_events "
+        "group by lead_id"
+    ))
+    column = list(thresholds).index(threshold)
+    assert len(first_mql) > 100
+    assert {
+        lead_id: float(at) for lead_id, at in zip(data.lead_ids, times[:, column])
+        if not math.isnan(at)
+    } == {lead_id: float(at) for lead_id, at in first_mql.items()}
     return times
 
 
@@ -540,7 +561,8 @@ def test_mqls_a_month_are_counted_as_the_backtest_mart_counts_them(
         "2026-06-01",
     )
     times = assert_replay_is_the_backtest(
-        data, rules, settings, current, settings.mql_min_fit_score
+        planted, data, rules, settings, current, settings.mql_min_fit_score,
+        settings.mql_score_threshold,
     )
     replayed = volume.monthly(times, thresholds, result.volume_months).per_month
     mart = {t: sum(c.get(m, 0) for m in result.volume_months) / 6
@@ -558,7 +580,7 @@ def test_mqls_a_month_are_counted_as_the_backtest_mart_counts_them(
     text = cal.report(result)
     assert (
         f"rpt_threshold_backtest counts {mart[settings.mql_score_threshold]:.1f} "
-        f"at it; replayed from the score ledger: "
+        f"at it; replayed from the score ledger and fct_activities: "
         f"{result.current_rate_at_threshold:.1f}."
     ) in text
     assert "the mean over the 6 complete months 2026-01 to 2026-06" in text
@@ -683,7 +705,8 @@ def test_volume_replay_evaluates_every_activity(unnamed) -> None:
     data = cal.read_warehouse(cal.duckdb_query(warehouse.path), "analytics", rules, "sql")
     current = np.array([rule.points for rule in rules.active], dtype=float)
     times = assert_replay_is_the_backtest(
-        data, rules, settings, current, settings.mql_min_fit_score
+        warehouse, data, rules, settings, current, settings.mql_min_fit_score,
+        settings.mql_score_threshold,
     )
     # the case arises: first qualifications at activities that fire no rule
     fired = set(zip(data.fire_lead.tolist(), data.fire_time.tolist()))
@@ -730,7 +753,8 @@ def test_the_proposal_built_gives_the_volume_it_promised(
     assert mart[float(threshold)] == result.proposed_rate_at_threshold > 0
     points = np.array([rule.points for rule in rules.active], dtype=float)
     assert_replay_is_the_backtest(
-        data, rules, result.settings, points, result.proposed_min_fit
+        warehouse, data, rules, result.settings, points, result.proposed_min_fit,
+        float(threshold),
     )
 
 
@@ -745,3 +769,11 @@ def test_rule_support_is_a_project_var(tmp_path: Path) -> None:
     assert cal.settings_from_project(tmp_path, min_rule_leads=40).min_rule_leads == 40
     assert cal.settings_from_project(tmp_path, min_rule_leads=None).min_rule_leads == 12
     assert cal.settings_from_project(PROJECT_DIR).min_rule_leads == 30
+    (tmp_path / "dbt_project.yml").write_text("vars:\n  calibrate_min_rule_leads: 0\n")
+    with pytest.raises(cal.CalibrationError, match="min_rule_leads .* must be a whole number >= 1"):
+        cal.calibrate(
+            lambda sql: {}, "analytics", cal.read_rules(SEED_PATH),
+            cal.settings_from_project(tmp_path),
+        )
+    (tmp_path / "dbt_project.yml").write_text("vars:\n  calibrate_min_rule_leads: null\n")
+    assert cal.settings_from_project(tmp_path).min_rule_leads == 30

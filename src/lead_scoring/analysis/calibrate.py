@@ -1,9 +1,10 @@
 """Propose new points for the scoring rules from what sales actually closed.
 
-`lead-scoring calibrate` reads the score ledger and the lifecycle outcomes of a
-built warehouse, fits a regularised logistic model of conversion on the rule
-firings, checks it on held-out data and writes a proposed `scoring_rules.csv`
-(same columns and rule order as the live seed) plus a report. It never writes
+`lead-scoring calibrate` reads the score ledger, the activities and the
+lifecycle outcomes of a built warehouse, fits a regularised logistic model of
+conversion on the rule firings, checks it on held-out data and writes a
+proposed `scoring_rules.csv` (same columns and rule order as the live seed,
+then the new rules discovery proposes) plus a report. It never writes
 the live seed: the user reviews the diff and commits it.
 
 Design (the report repeats the figures of each run)
@@ -35,7 +36,8 @@ Design (the report repeats the figures of each run)
   meaning and MQL volume stays where sales sized it. An unfitted rule's
   log-odds is its current points times the current rules' exchange rate
   (log-odds per point of the current score), so every rule is on one scale.
-  Caps keep the same number of firings (max_points scaled with the points).
+  Caps keep the same number of firings (max_points scaled with the points);
+  a new activity rule's cap is its points (it counts once per lead).
 - Guard rails. Fewer than `min_conversions` converted training leads: refused
   with the numbers. A proposed sign that differs from the current one is called
   out. The same warehouse and settings always give the same proposal.

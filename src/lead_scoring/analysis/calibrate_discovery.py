@@ -86,29 +86,44 @@ def _test(
     return float(fit.coef[-1]), float(fit.se[-1])
 
 
+def category_of(field: str, coef: float) -> str:
+    """A new rule's category by the sign of its effect: fit (an attribute)
+    or engagement (an activity type) when positive, else negative."""
+    if coef < 0:
+        return "negative"
+    return "engagement" if field == ACTIVITY_FIELD else "fit"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "value"
 
 
 def _candidates(
-    data: WarehouseData, rules: RuleFile, field: str
-) -> dict[str, np.ndarray]:
-    """The values of `field` no active rule covers, each with its `since`
-    per lead (see NewRule)."""
+    data: WarehouseData, rules: RuleFile, field: str, lead: np.ndarray, least: int
+) -> list[str]:
+    """The values of `field` no active rule covers that could have the
+    support (at least `least` of the leads `lead`); activity types only
+    when known (seeds/activity_types.csv: the build scores no other)."""
     if field == ACTIVITY_FIELD:
-        firsts = np.full((len(data.activity_types), len(data.lead_ids)), np.inf)
-        np.minimum.at(firsts, (data.act_type, data.act_lead), data.act_time)
-        named = dict(zip(data.activity_types.tolist(), firsts))
+        values = data.activity_types[data.known_types]
     else:
-        values = data.attributes[field]
-        named = {
-            value: np.where(values == value, -np.inf, np.inf)
-            for value in set(values.tolist())
-        }
-    return {
-        value: since for value, since in sorted(named.items())
+        values, counts = np.unique(data.attributes[field][lead], return_counts=True)
+        values = values[counts >= least]
+    return [
+        value for value in sorted(values.tolist())
         if value and "|" not in value and not _covered(rules, field, value)
-    }
+    ]
+
+
+def _since(data: WarehouseData, field: str, names: tuple[str, ...]) -> np.ndarray:
+    """Per lead, from when a rule on `field` matching `names` gives it its
+    points (see NewRule)."""
+    if field != ACTIVITY_FIELD:
+        return np.where(np.isin(data.attributes[field], names), -np.inf, np.inf)
+    hit = np.isin(data.act_type, np.flatnonzero(np.isin(data.activity_types, names)))
+    first = np.full(len(data.lead_ids), np.inf)
+    np.minimum.at(first, data.act_lead[hit], data.act_time[hit])
+    return first
 
 
 def discover(
@@ -127,17 +142,13 @@ def discover(
     found: list[NewRule] = []
     taken = {rule.rule_id for rule in rules.rules}
     for field in (*ATTRIBUTE_FIELDS, ACTIVITY_FIELD):
-        candidates = _candidates(data, rules, field)
 
-        def since_of(names: tuple[str, ...] | list[str]) -> np.ndarray:
-            return np.min([candidates[name] for name in names], axis=0)
-
-        def column_of(names: tuple[str, ...] | list[str]) -> np.ndarray:
-            return (since_of(names)[lead] <= cutoff).astype(float)
+        def column_of(names: tuple[str, ...], field: str = field) -> np.ndarray:
+            return (_since(data, field, names)[lead] <= cutoff).astype(float)
 
         kept = []
-        for value in candidates:
-            column = column_of([value])
+        for value in _candidates(data, rules, field, lead, settings.min_rule_leads):
+            column = column_of((value,))
             if column.sum() < settings.min_rule_leads:
                 continue
             coef, se = _test(x, y, column, l2)
@@ -152,7 +163,7 @@ def discover(
             for item in same:
                 if groups:
                     trial = groups[-1] + [item]
-                    coef, se = _test(x, y, column_of([v for _, _, v in trial]), l2)
+                    coef, se = _test(x, y, column_of(tuple(v for _, _, v in trial)), l2)
                     if all(abs(c - coef) <= Z95 * se for c, _, _ in trial):
                         groups[-1] = trial
                         continue
@@ -169,13 +180,12 @@ def discover(
                 while rule_id in taken:
                     rule_id += "_x"
                 taken.add(rule_id)
-                positive = "engagement" if field == ACTIVITY_FIELD else "fit"
                 found.append(NewRule(
                     rule_id=rule_id,
-                    category=positive if coef > 0 else "negative",
+                    category=category_of(field, coef),
                     field=field,
                     values=names,
-                    since=since_of(names),
+                    since=_since(data, field, names),
                     coef=coef,
                     se=se,
                     leads=int(column.sum()),

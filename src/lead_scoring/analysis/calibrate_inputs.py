@@ -87,6 +87,11 @@ class Settings:
         for name, value in positive.items():
             if not value > 0:
                 found.append(f"{name} must be > 0 (got {value})")
+        if not (isinstance(self.min_rule_leads, int) and self.min_rule_leads >= 1):
+            found.append(
+                f"min_rule_leads (var calibrate_min_rule_leads) must be a whole "
+                f"number >= 1 (got {self.min_rule_leads!r})"
+            )
         if self.l2 is not None and not self.l2 >= 0:
             found.append(f"l2 must be >= 0 (got {self.l2})")
         if not 0 < self.test_share < 1:
@@ -203,11 +208,13 @@ class WarehouseData:
     fire_lead: np.ndarray  # per ledger row: index into lead_ids
     fire_time: np.ndarray  # per ledger row: occurred_at, nan for attribute rules
     disqualified: np.ndarray  # float, first disqualification time, nan when none
-    # fct_activities: every valid activity, scored or not, in (lead, time) order
+    # fct_activities: every valid activity, scored or not, per lead in the
+    # contract's order (occurred_at, activity_id)
     act_lead: np.ndarray  # per activity: index into lead_ids
     act_time: np.ndarray  # per activity: occurred_at
     act_type: np.ndarray  # per activity: index into activity_types
     activity_types: np.ndarray  # str, sorted: the normalised types seen
+    known_types: np.ndarray  # per activity type: in seeds/activity_types.csv
     # dim_leads text attributes a rule may name, per lead: lower-cased and
     # trimmed as the rules compare them, "" when missing
     attributes: dict[str, np.ndarray]
@@ -305,17 +312,24 @@ def read_warehouse(
     live = lead_ids[fire_lead] == _as_text(ledger["lead_id"])
 
     activities = query(
-        f"select lead_id, coalesce(lower(trim(activity_type)), '') as activity_type, "
+        "select lead_id, activity_id, "
+        "coalesce(lower(trim(activity_type)), '') as activity_type, "
+        "case when is_known_type then 1 else 0 end as is_known_type, "
         f"{_epoch('occurred_at')} as occurred from {relation}.fct_activities"
     )
-    act_ids = _as_text(activities["lead_id"])
-    act_lead = np.minimum(np.searchsorted(lead_ids, act_ids), len(lead_ids) - 1)
-    act_live = lead_ids[act_lead] == act_ids
-    activity_types, act_type = np.unique(
-        _as_text(activities["activity_type"])[act_live], return_inverse=True
+    act_leads = _as_text(activities["lead_id"])
+    act_lead = np.minimum(np.searchsorted(lead_ids, act_leads), len(lead_ids) - 1)
+    act_live = lead_ids[act_lead] == act_leads
+    activity_types, first_of_type, act_type = np.unique(
+        _as_text(activities["activity_type"])[act_live],
+        return_index=True, return_inverse=True,
     )
+    known = _as_float(activities["is_known_type"])[act_live][first_of_type] == 1
     act_lead, act_time = act_lead[act_live], _as_float(activities["occurred"])[act_live]
-    act_order = np.lexsort((act_time, act_lead))
+    # the contract's order: (occurred_at, activity_id) within each lead
+    act_order = np.lexsort(
+        (_as_text(activities["activity_id"])[act_live], act_time, act_lead)
+    )
 
     rows = query(
         "select mql_score_threshold, cast(mql_month as varchar(10)) as mql_month, "
@@ -340,6 +354,7 @@ def read_warehouse(
         act_time=act_time[act_order],
         act_type=act_type.reshape(-1)[act_order].astype(np.int64),
         activity_types=activity_types,
+        known_types=known,
         attributes={field: _as_text(leads[field]) for field in ATTRIBUTE_FIELDS},
         backtest=backtest,
     )

@@ -96,7 +96,7 @@ def _volume_text(c: Calibration) -> str:
         "any disqualification) falls in a calendar month, the mean over the "
         f"{len(months)} complete months {span}. Current rules at "
         f"{s.mql_score_threshold:g} (minimum fit {s.mql_min_fit_score:g}): "
-        f"{in_mart}; replayed from the score ledger: "
+        f"{in_mart}; replayed from the score ledger and fct_activities: "
         f"{_fmt(c.current_rate_at_threshold, 1)}."
     )
 
@@ -282,8 +282,9 @@ def settings_from_project(project_dir: str | Path, **overrides: object) -> Setti
                 str(name).strip().lower()
                 for name in project_vars["fast_track_activity_types"] or ()
             )
-        if "calibrate_min_rule_leads" in project_vars:
-            values["min_rule_leads"] = int(project_vars["calibrate_min_rule_leads"])
+        if project_vars.get("calibrate_min_rule_leads") is not None:
+            # checked by Settings.problems (a whole number >= 1)
+            values["min_rule_leads"] = project_vars["calibrate_min_rule_leads"]
         if "lead_grade_fit_edges" in project_vars:
             values["lead_grade_fit_edges"] = tuple(
                 float(edge) for edge in project_vars["lead_grade_fit_edges"] or ()

@@ -11,14 +11,14 @@ active rule, then one per new rule).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from lead_scoring.analysis.calibrate_design import (
     Design, Split, build_design, split_design,
 )
-from lead_scoring.analysis.calibrate_discovery import NewRule, discover
+from lead_scoring.analysis.calibrate_discovery import NewRule, category_of, discover
 from lead_scoring.analysis.calibrate_inputs import (
     _TOP_SHARE, OUTCOMES, Progress, Query, Rule, RuleFile, Settings,
     WarehouseData, _quiet, read_warehouse,
@@ -239,7 +239,8 @@ def _propose_with_discovery(
     (calibrate_discovery) as columns of their own: the points, the rows'
     features with those columns, the current points (0 for a new rule) and
     the new rules. A new rule whose interval includes 0 once fitted beside
-    all the others is dropped and the rest refitted."""
+    all the others, or whose points round to 0, is dropped and the rest
+    refitted; the category of those kept follows the sign of that fit."""
     x, y = design.x[rows], design.y[rows]
     evidence = (x != 0).sum(axis=0) >= settings.min_rule_leads
     lead, cutoff = design.lead[rows], design.cutoff[rows]
@@ -252,10 +253,13 @@ def _propose_with_discovery(
         high = points.coef + Z95 * points.se
         clear = [
             new for index, new in enumerate(found, start=x.shape[1])
-            if low[index] > 0 or high[index] < 0
+            if (low[index] > 0 or high[index] < 0) and points.points[index] != 0
         ]
         if len(clear) == len(found):
-            return points, extended, current, found
+            return points, extended, current, [
+                replace(new, category=category_of(new.field, points.coef[index]))
+                for index, new in enumerate(found, start=x.shape[1])
+            ]
         found = clear
 
 

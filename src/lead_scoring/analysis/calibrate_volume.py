@@ -137,7 +137,9 @@ def complete_months(data: WarehouseData, count: int) -> tuple[str, ...]:
     created = data.created[~np.isnan(data.created)]
     if len(created) == 0:
         return ()
-    latest = np.nanmax(np.concatenate([created, data.fire_time, [-np.inf]]))
+    latest = np.nanmax(
+        np.concatenate([created, data.fire_time, data.act_time, [-np.inf]])
+    )
     # a month is complete when as_of reaches its last second
     last = min(month(data.as_of + 1) - 1, month(latest))
     first = max(month(created.min()), last - (count - 1))
