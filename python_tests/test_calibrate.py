@@ -777,3 +777,77 @@ def test_rule_support_is_a_project_var(tmp_path: Path) -> None:
         )
     (tmp_path / "dbt_project.yml").write_text("vars:\n  calibrate_min_rule_leads: null\n")
     assert cal.settings_from_project(tmp_path).min_rule_leads == 30
+
+
+def test_first_qualifications_follow_the_contract_on_hand_made_leads(
+    tmp_path: Path,
+) -> None:
+    """The replay on a few leads built by hand, each one case of the
+    contract: a score that rises as a negative activity decays crosses at an
+    activity no rule fires for; a fast-tracked type with no rule qualifies
+    at its second (the activities of one second count together); nothing
+    counts from the first disqualification on; attribute points alone need
+    an activity to qualify at; a fast-track needs the minimum fit."""
+    from lead_scoring.analysis import calibrate_volume as volume
+
+    path = tmp_path / "scoring_rules.csv"
+    path.write_text(
+        SEED_PATH.read_text().splitlines()[0] + "\n"
+        "fit_vp,fit,seniority,equals,vp,40,,,true,\n"
+        "fit_manager,fit,seniority,equals,manager,20,,,true,\n"
+        "eng_webinar,engagement,activity_type,equals,webinar_attendance,30,,,true,\n"
+        "neg_bounce,negative,activity_type,equals,email_bounce,-50,,1,true,\n"
+    )
+    rules = cal.read_rules(path)
+    fit_vp, fit_manager, webinar, bounce = range(4)
+    day = 86_400.0
+    types = np.array(["demo_request", "email_bounce", "page_view", "webinar_attendance"])
+    demo, bounced, page, attended = range(4)
+    # (lead, time, type) of every valid activity, and the rules they fire
+    activities = [
+        (0, 0.0, page), (0, day, bounced), (0, day, attended),
+        (0, 3 * day, page), (0, 6 * day, page),           # lead a
+        (1, 100.0, demo), (1, 100.0, page),               # lead b
+        (2, day, bounced),                                # lead c, disqualified
+        (2, 10 * day, attended), (2, 20 * day, demo),     # on day 5
+        (4, 50.0, demo),                                  # lead e, fit 20
+    ]
+    firings = [
+        (0, fit_vp, math.nan), (0, bounce, day), (0, webinar, day),
+        (1, fit_vp, math.nan),
+        (2, fit_vp, math.nan), (2, bounce, day), (2, webinar, 10 * day),
+        (3, fit_vp, math.nan),                            # lead d, no activity
+        (4, fit_manager, math.nan),
+    ]
+    leads = np.array(["a", "b", "c", "d", "e"])
+    data = cal.WarehouseData(
+        as_of=100 * day,
+        lead_ids=leads,
+        created=np.zeros(5),
+        converted=np.full(5, math.nan),
+        fire_lead=np.array([f[0] for f in firings]),
+        fire_rule=np.array([f[1] for f in firings]),
+        fire_time=np.array([f[2] for f in firings]),
+        disqualified=np.array([math.nan, math.nan, 5 * day, math.nan, math.nan]),
+        act_lead=np.array([a[0] for a in activities]),
+        act_time=np.array([a[1] for a in activities]),
+        act_type=np.array([a[2] for a in activities]),
+        activity_types=types,
+        known_types=np.ones(4, dtype=bool),
+        attributes={},
+        backtest={},
+    )
+    settings = cal.Settings(mql_min_fit_score=30.0, fast_track_activity_types=("demo_request",))
+    points = np.array([rule.points for rule in rules.active], dtype=float)
+    times = volume.first_qualifications(
+        data, rules, settings, points, np.array([60.0, 40.0]), settings.mql_min_fit_score
+    )
+    # a: 40 at its first activity (>= 40); at 60 not on the bounce's day
+    # (40 + 30 - 50 = 20), nor two days on (-12.5: 57.5), but five days on
+    # (-1.56: 68.4), at a page view no rule fires for
+    assert list(times[0]) == [6 * day, 0.0]
+    # b: fast-tracked at its demo request, which shares its second
+    assert list(times[1]) == [100.0, 100.0]
+    # c: -10 before its disqualification; its webinar and demo request after
+    # d: no activity; e: a demo request below the minimum fit
+    assert np.isnan(times[2:]).all()
