@@ -40,20 +40,25 @@ MAX_JOINS = 6  # "models with 7 or more joins"
 MAX_PARENTS = 6  # the evaluator counts references to models and sources
 MAX_VIEW_CHAIN = 5  # chained view dependencies
 
-# The base models of the lead-level event tables read their own raw table
-# and base_crm__leads: whether a raw row is usable (orphan_lead) or must be
-# erased depends on the lead it names, and that is decided while the raw row
-# is first typed (macro classify_lead_event_rows). The raw table is still
-# read by exactly one model, and splitting the check out would store every
-# raw activity twice (the largest table of the project). The evaluator
-# would report these as "direct join to source" and "staging depends on
-# staging".
-BASE_MODELS_READING_LEADS = {
-    "base_crm__lead_status_changes",
-    "base_crm__opportunities",
-    "base_crm__sales_activities",
-    "base_marketing__activities",
+# Base models type and rename their raw table, nothing else: ephemeral (no
+# relation keeps a raw row as loaded), one source read, no join, window,
+# grouping or union; a row's outcome is decided in staging. Not yet so,
+# with the reason:
+BASE_MODELS_THAT_CLASSIFY = {
+    "base_crm__leads": (
+        "ranks each lead's versions and masks an erased lead's rows; the "
+        "activities' incremental base table and its rebuild check read "
+        "that outcome as a table"
+    ),
+    "base_marketing__activities": (
+        "the incremental table of every raw activity (copy ranks, page "
+        "types, erased leads' rows masked): it reads base_crm__leads for "
+        "which leads are erased, and stores every raw activity once"
+    ),
 }
+# Base models reading another model (the lead outcomes): the ones above
+# that need a lead's outcome.
+BASE_MODELS_READING_LEADS = {"base_marketing__activities"}
 # Views that count the rows and newest load marker of every raw table of
 # their source when a build runs (rpt_build_inputs keeps what they saw, so
 # the tools can warn about rows loaded after the build): reading each raw
@@ -83,6 +88,12 @@ MANY_JOINS_ALLOWED = {
         "relations (the two change logs of the incremental scope among "
         "them): splitting it would write every activity's evaluation more "
         "than once"
+    ),
+    "fct_rejected_rows": (
+        "7 parents, unioned rather than joined: one branch per raw table, "
+        "each deciding that table's outcome from its base model with the "
+        "macro its staging model uses (the lead_statuses seed for unknown "
+        "statuses), so the rejected rows and the used ones cannot disagree"
     ),
     "publication": (
         "reads every mart, and only reads them: it copies them into the "
@@ -432,22 +443,57 @@ def primary_key_problem(project: Project, unique_id: str) -> str | None:
     return f"{model}: no unique + not_null column and no unique_combination_of_columns"
 
 
+def is_typing_base_model(model: dict[str, Any]) -> bool:
+    """A base model that only types and renames its raw table: raw rows as
+    loaded have no key, and nothing is kept to test (ephemeral); what
+    staging makes of them is tested there and in fct_rejected_rows."""
+    return (
+        model["name"].startswith("base_")
+        and model["name"] not in BASE_MODELS_THAT_CLASSIFY
+        and model["config"]["materialized"] == "ephemeral"
+    )
+
+
+def test_base_models_only_type_and_rename(project: Project) -> None:
+    offenders = []
+    for model in project.models.values():
+        name = model["name"]
+        if not name.startswith("base_") or name in BASE_MODELS_THAT_CLASSIFY:
+            continue
+        if model["config"]["materialized"] != "ephemeral":
+            offenders.append(f"{name} is {model['config']['materialized']}, not ephemeral")
+        parents = project.parents(model)
+        if len(parents) != 1 or not parents[0].startswith("source."):
+            offenders.append(f"{name} reads {sorted(map(project.name, parents))}")
+        code = strip_comments(model["raw_code"]).lower()
+        for word in (r"\bjoin\b", r"\bover\s*\(", r"\bgroup\s+by\b", r"\bunion\b",
+                     r"\bdistinct\b", r"\bwhere\b"):
+            if re.search(word, code):
+                offenders.append(f"{name} does more than type and rename: {word}")
+    assert offenders == [], "\n".join(offenders)
+
+
 def test_every_model_has_a_primary_key_test(project: Project) -> None:
     offenders = [
         problem for unique_id, model in project.models.items()
         if model["name"] not in NO_PRIMARY_KEY_ALLOWED
+        and not is_typing_base_model(model)
         and (problem := primary_key_problem(project, unique_id))
     ]
     assert offenders == [], "\n".join(sorted(offenders))
 
 
 def test_every_model_is_tested(project: Project) -> None:
-    """Test coverage 100%: even a model allowed no key test has a data test."""
+    """Test coverage 100%: even a model allowed no key test has a data test
+    (a base model that only types its raw table has nothing to test)."""
     tested = {
         parent for test in project.tests.values()
         for parent in test["depends_on"]["nodes"]
     }
-    offenders = [model["name"] for key, model in project.models.items() if key not in tested]
+    offenders = [
+        model["name"] for key, model in project.models.items()
+        if key not in tested and not is_typing_base_model(model)
+    ]
     assert offenders == [], "models without any data test: " + ", ".join(sorted(offenders))
 
 

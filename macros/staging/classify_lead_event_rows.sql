@@ -1,5 +1,6 @@
 {% macro classify_lead_event_rows(
-    typed_relation,
+    rows,
+    leads,
     source_table,
     key_column,
     timestamp_column,
@@ -8,24 +9,30 @@
     number_columns=[]
 ) %}
     {#-
-        Query shape shared by the staging base models of lead-level event
-        tables (sales activities, status changes, opportunities; activities
-        keep the same reasons, decided in stg_marketing__activities and
-        fct_rejected_rows because their base model is as_of-independent).
-        Gives every raw row exactly one outcome: used (rejection_reason null)
-        or rejected with the first reason that applies, in this order:
+        Every raw row of a lead-level event table (sales activities, status
+        changes, opportunities) with its outcome: used (rejection_reason
+        null) or rejected with the first reason that applies, in this order:
           erased, missing_key, duplicate, orphan_lead,
           unparseable_timestamp, future_dated, then extra_checks in order.
+        The staging model of the table keeps the used rows and
+        fct_rejected_rows the others, both through the table's outcome
+        macro (macros/staging/source_outcomes.sql), so the two cannot
+        disagree. (Activities keep the same reasons, decided in
+        stg_marketing__activities and fct_rejected_rows because their base
+        model is as_of-independent.)
         Among rows sharing a key the copy with the earliest timestamp wins
         (unparseable last); rows with a blank key are numbered within their
         lead, so that a row's outcome and identifier depend only on the rows
-        of its own key or lead (what lets the incremental models recompute
-        one lead at a time). Rows of an erased lead keep no readable trace:
-        every column is nulled and only a one-way hash identifies the row.
+        of its own key or lead. Rows of an erased lead keep no readable
+        trace: every column is nulled and only a one-way hash identifies the
+        row.
 
-        typed_relation: CTE with the typed columns, the key, lead_id,
-            `<timestamp_column>` (timestamp) and `<timestamp_column>_text`
-            (the raw text, for the rejection detail).
+        rows: the typed raw rows (the table's base model, or a subquery over
+            it), with the key, lead_id, `<timestamp_column>` (timestamp) and
+            `<timestamp_column>_text` (the raw text, for the rejection
+            detail).
+        leads: every raw lead row with its outcome (lead_id,
+            lead_key_hash, rejection_reason), as base_crm__leads.
         columns: the typed columns to pass through (masked when erased);
             they also break ties between copies, so the outcome never
             depends on the order rows were loaded in.
@@ -36,14 +43,19 @@
             and these compare by value.
     -#}
     {%- set timestamp_text = timestamp_column ~ '_text' -%}
+    {%- set typed_relation = 'typed_rows' %}
     with
+
+    typed_rows as (
+        select * from {{ rows }} as raw_rows
+    ),
 
     lead_versions as (
         select
-            lead_id,
-            lead_key_hash,
-            rejection_reason
-        from {{ ref('base_crm__leads') }}
+            lead_rows.lead_id,
+            lead_rows.lead_key_hash,
+            lead_rows.rejection_reason
+        from {{ leads }} as lead_rows
     ),
 
     live_leads as (

@@ -6,15 +6,9 @@
 -- the reason. Together with the staged rows it accounts for every raw row.
 -- Rows of erased leads appear only as a one-way hash. Activities are decided
 -- here (their base model holds every raw row, whatever as_of): the same
--- reasons in the same order as the other lead-level event tables.
-
-{%- set base_models = [
-    'base_crm__leads',
-    'base_crm__sales_activities',
-    'base_crm__lead_status_changes',
-    'base_crm__opportunities',
-    'base_marketing__spend',
-] %}
+-- reasons in the same order as the other lead-level event tables, whose
+-- outcomes come from the macros their staging models use
+-- (macros/staging/source_outcomes.sql).
 
 with
 
@@ -22,7 +16,7 @@ activity_rows as (
     select * from {{ ref('base_marketing__activities') }}
 ),
 
-live_leads as (
+live_lead_ids as (
     select lead_id from {{ ref('base_crm__leads') }}
     where rejection_reason is null
 ),
@@ -34,12 +28,43 @@ classified_activities as (
             is_erased='activity_rows.is_erased',
             key_column='activity_rows.activity_id',
             copy_rank='activity_rows.copy_rank',
-            is_live_lead='(live_leads.lead_id is not null)',
+            is_live_lead='(live_lead_ids.lead_id is not null)',
             timestamp_column='activity_rows.occurred_at',
         ) }} as rejection_reason
     from activity_rows
-    left join live_leads
-        on activity_rows.lead_id = live_leads.lead_id
+    left join live_lead_ids
+        on activity_rows.lead_id = live_lead_ids.lead_id
+),
+
+lead_rows as (
+    select * from {{ ref('base_crm__leads') }}
+),
+
+-- The other tables' outcomes, by the macros their staging models use.
+sales_activity_rows as (
+    {{ lead_scoring.sales_activity_outcomes(
+        sales_activities=ref('base_crm__sales_activities'),
+        leads=ref('base_crm__leads'),
+    ) }}
+),
+
+status_change_rows as (
+    {{ lead_scoring.status_change_outcomes(
+        status_changes=ref('base_crm__lead_status_changes'),
+        leads=ref('base_crm__leads'),
+        statuses=ref('lead_statuses'),
+    ) }}
+),
+
+opportunity_rows as (
+    {{ lead_scoring.opportunity_outcomes(
+        opportunities=ref('base_crm__opportunities'),
+        leads=ref('base_crm__leads'),
+    ) }}
+),
+
+spend_rows as (
+    {{ lead_scoring.spend_outcomes(ref('base_marketing__spend')) }}
 ),
 
 rejected_activities as (
@@ -76,17 +101,19 @@ unioned as (
         rejection_reason,
         rejection_detail
     from rejected_activities
-    {%- for base_model in base_models %}
+    {%- for table_rows in [
+        'lead_rows', 'sales_activity_rows', 'status_change_rows',
+        'opportunity_rows', 'spend_rows',
+    ] %}
     union all
     select
         rejected_row_id,
         source_table,
         raw_key,
-        {{ 'null' if base_model == 'base_marketing__spend' else 'lead_id' }}
-            as lead_id,
+        {{ 'null' if table_rows == 'spend_rows' else 'lead_id' }} as lead_id,
         rejection_reason,
         rejection_detail
-    from {{ ref(base_model) }}
+    from {{ table_rows }}
     where rejection_reason is not null
     {%- endfor %}
 ),

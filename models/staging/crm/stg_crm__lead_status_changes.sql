@@ -1,16 +1,26 @@
--- One row per usable lead status change (see base_crm__lead_status_changes
--- for the rows that were rejected and why), with what the status means to
--- the lifecycle (seeds/lead_statuses.csv).
+-- One row per usable lead status change: the earliest copy of each
+-- status_change_id, of a live lead, dated by var as_of, with a status of
+-- seeds/lead_statuses.csv and what it means to the lifecycle. The other raw
+-- rows are in fct_rejected_rows, with the reason (macro
+-- status_change_outcomes).
 
 with
 
-lead_status_changes as (
-    select * from {{ ref('base_crm__lead_status_changes') }}
-    where rejection_reason is null
-),
-
 statuses as (
     select * from {{ ref('lead_statuses') }}
+),
+
+outcomes as (
+    {{ lead_scoring.status_change_outcomes(
+        status_changes=ref('base_crm__lead_status_changes'),
+        leads=ref('base_crm__leads'),
+        statuses=ref('lead_statuses'),
+    ) }}
+),
+
+lead_status_changes as (
+    select * from outcomes
+    where rejection_reason is null
 ),
 
 final as (

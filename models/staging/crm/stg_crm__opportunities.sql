@@ -1,11 +1,19 @@
--- One row per usable opportunity (see base_crm__opportunities for the rows
--- that were rejected and why), as known at var as_of: an opportunity closed
--- after as_of is still open then.
+-- One row per usable opportunity: the earliest copy of each opportunity_id,
+-- of a live lead, created by var as_of, as known then: an opportunity closed
+-- after as_of is still open. The other raw rows are in fct_rejected_rows,
+-- with the reason (macro opportunity_outcomes).
 
 with
 
+outcomes as (
+    {{ lead_scoring.opportunity_outcomes(
+        opportunities=ref('base_crm__opportunities'),
+        leads=ref('base_crm__leads'),
+    ) }}
+),
+
 opportunities as (
-    select * from {{ ref('base_crm__opportunities') }}
+    select * from outcomes
     where rejection_reason is null
 ),
 

@@ -1,11 +1,14 @@
--- One row per usable sales activities record (see base_crm__sales_activities for the
--- rows that were rejected and why).
+-- One row per usable sales activity: the earliest copy of each
+-- sales_activity_id, of a live lead, dated by var as_of. The other raw rows
+-- are in fct_rejected_rows, with the reason (macro sales_activity_outcomes).
 
 with
 
-sales_activities as (
-    select * from {{ ref('base_crm__sales_activities') }}
-    where rejection_reason is null
+outcomes as (
+    {{ lead_scoring.sales_activity_outcomes(
+        sales_activities=ref('base_crm__sales_activities'),
+        leads=ref('base_crm__leads'),
+    ) }}
 ),
 
 final as (
@@ -15,7 +18,8 @@ final as (
         rep_id,
         activity_type,
         occurred_at
-    from sales_activities
+    from outcomes
+    where rejection_reason is null
 )
 
 select * from final

@@ -1,10 +1,15 @@
 -- One row per usable spend row: day x lead source x campaign (blank campaign
--- means spend at the level of the lead source).
+-- means spend at the level of the lead source). The other raw rows are in
+-- fct_rejected_rows, with the reason (macro spend_outcomes).
 
 with
 
+outcomes as (
+    {{ lead_scoring.spend_outcomes(ref('base_marketing__spend')) }}
+),
+
 spend as (
-    select * from {{ ref('base_marketing__spend') }}
+    select * from outcomes
     where rejection_reason is null
 ),
 

@@ -1,5 +1,6 @@
--- Every raw opportunity, typed, with its outcome: used (one row per
--- opportunity_id) or the reason it was rejected.
+-- Every raw opportunity row, typed and renamed; nothing else. Its outcome
+-- (used, or rejected with a reason) is decided by stg_crm__opportunities and
+-- fct_rejected_rows (macro opportunity_outcomes).
 
 with
 
@@ -20,20 +21,6 @@ typed as (
         coalesce({{ lead_scoring.to_boolean('is_won') }}, false) as is_won,
         {{ lead_scoring.to_timestamp_utc('closed_at') }} as closed_at
     from source
-),
-
-classified as (
-    {{ lead_scoring.classify_lead_event_rows(
-        typed_relation='typed',
-        source_table='opportunities',
-        key_column='opportunity_id',
-        timestamp_column='created_at',
-        columns=[
-            'opportunity_id', 'lead_id', 'created_at', 'stage_name', 'amount',
-            'is_closed', 'is_won', 'closed_at',
-        ],
-        number_columns=['amount'],
-    ) }}
 )
 
-select * from classified
+select * from typed

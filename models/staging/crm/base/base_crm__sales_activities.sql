@@ -1,5 +1,7 @@
--- Every raw sales activity, typed, with its outcome: used (one row per
--- sales_activity_id) or the reason it was rejected.
+-- Every raw sales activity row, typed and renamed; nothing else. Its
+-- outcome (used, or rejected with a reason) is decided by
+-- stg_crm__sales_activities and fct_rejected_rows (macro
+-- sales_activity_outcomes).
 
 with
 
@@ -16,19 +18,6 @@ typed as (
         {{ lead_scoring.to_timestamp_utc('occurred_at') }} as occurred_at,
         {{ lead_scoring.clean_text('occurred_at') }} as occurred_at_text
     from source
-),
-
-classified as (
-    {{ lead_scoring.classify_lead_event_rows(
-        typed_relation='typed',
-        source_table='sales_activities',
-        key_column='sales_activity_id',
-        timestamp_column='occurred_at',
-        columns=[
-            'sales_activity_id', 'lead_id', 'rep_id', 'activity_type',
-            'occurred_at',
-        ],
-    ) }}
 )
 
-select * from classified
+select * from typed
