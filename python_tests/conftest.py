@@ -122,7 +122,7 @@ class Warehouse:
 # The staging model holding the rows used of each raw table.
 STAGED = {
     "leads": "analytics_restricted.stg_crm__leads",
-    "activities": "analytics.stg_marketing__activities",
+    "activities": "analytics.int_activities_valid",
     "sales_activities": "analytics.stg_crm__sales_activities",
     "lead_status_changes": "analytics.stg_crm__lead_status_changes",
     "opportunities": "analytics.stg_crm__opportunities",

@@ -628,7 +628,7 @@ def read_staged_leads(
 
 def read_staged_activities(warehouse: Any, schema: str = "analytics") -> list[dict[str, Any]]:
     def read(connection: Any) -> list[dict[str, Any]]:
-        rows = _rows(connection, f"{schema}.stg_marketing__activities", ACTIVITY_COLUMNS)
+        rows = _rows(connection, f"{schema}.int_activities_valid", ACTIVITY_COLUMNS)
         for row in rows:
             row["activity_id"] = str(row["activity_id"])
             row["lead_id"] = str(row["lead_id"])

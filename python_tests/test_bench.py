@@ -32,7 +32,7 @@ def test_bench_runs_every_step_and_builds_incrementally(tmp_path: Path) -> None:
             "analytics.int_lead_rule_states group by 1 order by 1"
         ).fetchall()
         leads_with_activity = db.execute(
-            "select count(distinct lead_id) from analytics.stg_marketing__activities"
+            "select count(distinct lead_id) from analytics.int_activities_valid"
         ).fetchone()[0]
         appended_leads = db.execute(
             "select count(distinct trim(lead_id)) from raw.activities "

@@ -122,7 +122,7 @@ def test_a_raw_table_without_the_load_marker_is_read_whole(tmp_path: Path) -> No
         "where source_table = 'activities'"
     ) == [(1, None)]
     assert warehouse.query(
-        "select count(*) from analytics.stg_marketing__activities"
+        "select count(*) from analytics.int_activities_valid"
     ) == [(1,)]
 
 

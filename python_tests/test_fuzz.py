@@ -145,7 +145,7 @@ def garbage_tables(shape: dict) -> dict[str, list[dict]]:
 # fct_rejected_rows, with the reason.
 STAGED = {
     "leads": "analytics_restricted.stg_crm__leads",
-    "activities": "analytics.stg_marketing__activities",
+    "activities": "analytics.int_activities_valid",
     "sales_activities": "analytics.stg_crm__sales_activities",
     "lead_status_changes": "analytics.stg_crm__lead_status_changes",
     "opportunities": "analytics.stg_crm__opportunities",
@@ -183,10 +183,11 @@ def test_garbage_never_breaks_the_build(shape: dict, tmp_path_factory) -> None:
             [table],
         )
         if table == "activities":
-            # The activities' base table keeps every raw row, whatever as_of.
-            [(based,)] = warehouse.query(
-                "select count(*) from analytics.base_marketing__activities"
+            # The activities' staging table keeps every raw row, whatever
+            # as_of (the valid ones are int_activities_valid).
+            [(stored,)] = warehouse.query(
+                "select count(*) from analytics.stg_marketing__activities"
             )
-            assert based == raw, table
+            assert stored == raw, table
         assert raw == used + rejected, table
         assert unexplained == 0, table

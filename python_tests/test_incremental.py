@@ -237,3 +237,36 @@ def test_incremental_builds_equal_full_builds_over_appended_loads(incremental) -
     _assert_same_as_full_build(warehouse, root, "day3", day3)
     warehouse.dbt("build", vars={"as_of": _text(day1)})
     _assert_same_as_full_build(warehouse, root, "back-to-day1", day1)
+
+    # 4. The erasure of step 2 is taken back (a later CRM row without
+    #    is_deleted): the lead's activities, stored masked, are read again
+    #    from the raw rows, and only theirs.
+    day4 = T0 + timedelta(days=4)
+    masked_before = warehouse.query(
+        "select count(*) from analytics.stg_marketing__activities where is_erased"
+    )[0][0]
+    assert masked_before > 0
+    _append(warehouse, day4, [
+        f"""insert into raw.leads by name
+            select * replace (
+                '{_text(day4)}' as updated_at, 'false' as is_deleted,
+                {{marker}} as _loaded_at)
+            from raw.leads where trim(lead_id) = '{mql_leads[4]}'
+            order by updated_at desc limit 1""",
+    ])
+    warehouse.dbt("build", vars={"as_of": _text(day4)})
+    assert warehouse.query(
+        f"select count(*) from analytics.dim_leads where lead_id = '{mql_leads[4]}'"
+    ) == [(1,)]
+    [(restored, masked_after, rewritten, kept)] = warehouse.query(
+        f"""select count(*) filter (where lead_id = '{mql_leads[4]}'),
+                count(*) filter (where is_erased),
+                count(*) filter (where _recomputed_at = latest),
+                count(*) filter (where _recomputed_at < latest)
+            from analytics.stg_marketing__activities,
+                (select max(_recomputed_at) as latest
+                 from analytics.stg_marketing__activities)"""
+    )
+    assert restored > 0 and masked_after < masked_before
+    assert 0 < rewritten < kept, "the restored lead's rows alone are rewritten"
+    _assert_same_as_full_build(warehouse, root, "erasure-taken-back", day4)

@@ -40,25 +40,6 @@ MAX_JOINS = 6  # "models with 7 or more joins"
 MAX_PARENTS = 6  # the evaluator counts references to models and sources
 MAX_VIEW_CHAIN = 5  # chained view dependencies
 
-# Base models type and rename their raw table, nothing else: ephemeral (no
-# relation keeps a raw row as loaded), one source read, no join, window,
-# grouping or union; a row's outcome is decided in staging. Not yet so,
-# with the reason:
-BASE_MODELS_THAT_CLASSIFY = {
-    "base_crm__leads": (
-        "ranks each lead's versions and masks an erased lead's rows; the "
-        "activities' incremental base table and its rebuild check read "
-        "that outcome as a table"
-    ),
-    "base_marketing__activities": (
-        "the incremental table of every raw activity (copy ranks, page "
-        "types, erased leads' rows masked): it reads base_crm__leads for "
-        "which leads are erased, and stores every raw activity once"
-    ),
-}
-# Base models reading another model (the lead outcomes): the ones above
-# that need a lead's outcome.
-BASE_MODELS_READING_LEADS = {"base_marketing__activities"}
 # Views that count the rows and newest load marker of every raw table of
 # their source when a build runs (rpt_build_inputs keeps what they saw, so
 # the tools can warn about rows loaded after the build): reading each raw
@@ -74,7 +55,7 @@ MANY_JOINS_ALLOWED = {
         "reset, first disqualification, opportunity) and the stages seed "
         "that orders them"
     ),
-    "base_marketing__activities": (
+    "stg_marketing__activities": (
         "9 join keywords: the page types of the new rows' URLs, the erasure "
         "check (known lead ids, erased hashes) of new and stored rows, the "
         "copies already numbered and the known types; each is a lookup on a "
@@ -137,22 +118,22 @@ _VIEW_OVER_KEYED_MATCHES = (
     "scale) in every build"
 )
 NO_PRIMARY_KEY_ALLOWED = {
-    "stg_marketing__activities": (
-        "a view over base_marketing__activities (whose row identity is "
+    "int_activities_valid": (
+        "a view over stg_marketing__activities (whose row identity is "
         "tested): the copy ranked 1 of each activity_id, of a live lead, "
         "dated by as_of; a key test on the view would join and aggregate "
         "every activity in every build"
     ),
     "int_activity_rules_matched": (
-        "a view joining stg_marketing__activities (key activity_id) to "
+        "a view joining int_activities_valid (key activity_id) to "
         "int_activity_type_rules (key activity_type x rule_id), both tested: "
         "its key activity_id x rule_id follows from theirs, and a unique test "
         "on the view would aggregate every firing in every build"
     ),
     "int_rule_firings_weighted": _VIEW_OVER_KEYED_MATCHES,
     "fct_activities": (
-        "a view over stg_marketing__activities, the copy ranked 1 of each "
-        "activity_id (base_marketing__activities' row identity is tested): "
+        "a view over int_activities_valid, the copy ranked 1 of each "
+        "activity_id (stg_marketing__activities' row identity is tested): "
         "its key activity_id follows, and a unique test on the view would "
         "aggregate every activity in every build"
     ),
@@ -167,7 +148,7 @@ NO_PRIMARY_KEY_ALLOWED = {
 # counts null as a value), with the reason.
 NULLABLE_KEY_PARTS = {
     **{
-        ("base_marketing__activities", part): (
+        ("stg_marketing__activities", part): (
             "a raw row's identity: key and copy rank for the rows of live or "
             "unknown leads (activity_id blank, then lead_id), content hash "
             "and copy number for an erased lead's masked rows; each part is "
@@ -449,7 +430,6 @@ def is_typing_base_model(model: dict[str, Any]) -> bool:
     staging makes of them is tested there and in fct_rejected_rows."""
     return (
         model["name"].startswith("base_")
-        and model["name"] not in BASE_MODELS_THAT_CLASSIFY
         and model["config"]["materialized"] == "ephemeral"
     )
 
@@ -458,7 +438,7 @@ def test_base_models_only_type_and_rename(project: Project) -> None:
     offenders = []
     for model in project.models.values():
         name = model["name"]
-        if not name.startswith("base_") or name in BASE_MODELS_THAT_CLASSIFY:
+        if not name.startswith("base_"):
             continue
         if model["config"]["materialized"] != "ephemeral":
             offenders.append(f"{name} is {model['config']['materialized']}, not ephemeral")
@@ -570,7 +550,7 @@ def test_sources_are_read_once_and_only_by_staging(project: Project) -> None:
         if len(sources) > 1 and model["name"] not in RAW_LOAD_COUNTERS:
             offenders.append(f"{model['name']} reads {len(sources)} sources")
         other_models = [p for p in project.parents(model) if p in project.models]
-        if sources and other_models and model["name"] not in BASE_MODELS_READING_LEADS:
+        if sources and other_models:
             offenders.append(
                 f"{model['name']} joins a source to {sorted(map(project.name, other_models))}"
             )
@@ -612,7 +592,7 @@ def test_layers_only_read_upstream(project: Project) -> None:
                 offenders.append(f"{name} (staging) reads {parent_name} ({parent_layer})")
             if name.startswith("stg_") and parent_name.startswith("stg_"):
                 offenders.append(f"{name} reads another staging model {parent_name}")
-            if name.startswith("base_") and name not in BASE_MODELS_READING_LEADS:
+            if name.startswith("base_"):
                 offenders.append(f"{name} (base) reads the model {parent_name}")
     assert offenders == [], "\n".join(offenders)
 

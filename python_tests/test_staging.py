@@ -201,7 +201,7 @@ def test_activity_outcomes(built: Warehouse) -> None:
         row[0]: row[1:]
         for row in built.query(
             "select activity_id, activity_type, source_activity_type, "
-            "cast(occurred_at as varchar) from analytics.stg_marketing__activities"
+            "cast(occurred_at as varchar) from analytics.int_activities_valid"
         )
     }
     assert used == {
@@ -282,11 +282,11 @@ def test_as_of_moves_the_future_boundary(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
     warehouse.write_raw({"leads": [{**LEAD_DEFAULTS, "lead_id": "L1"}],
                          "activities": [RAW["activities"][5]]})
-    warehouse.dbt("build", "--select", "+stg_marketing__activities",
+    warehouse.dbt("build", "--select", "+int_activities_valid",
                   "--indirect-selection", "cautious",
                   vars={"as_of": "2030-01-01"})
     assert warehouse.query(
-        "select activity_id from analytics.stg_marketing__activities"
+        "select activity_id from analytics.int_activities_valid"
     ) == [("A5",)]
 
 

@@ -6,7 +6,7 @@
 
 {% set tables = [
     ('crm', 'leads', 'stg_crm__leads'),
-    ('marketing', 'activities', 'stg_marketing__activities'),
+    ('marketing', 'activities', 'int_activities_valid'),
     ('crm', 'sales_activities', 'stg_crm__sales_activities'),
     ('crm', 'lead_status_changes', 'stg_crm__lead_status_changes'),
     ('crm', 'opportunities', 'stg_crm__opportunities'),

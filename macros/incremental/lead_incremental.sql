@@ -8,8 +8,7 @@
       * a rebuild: when it does not exist yet, on --full-refresh, when its
         definition fingerprint differs from the previous build's, when an
         incremental model it reads was rebuilt since, when a raw table it
-        reads has no load marker or was replaced, or when its own
-        rebuild_when check (model config) holds. The model's SQL is written
+        reads has no load marker or was replaced. The model's SQL is written
         to a new table swapped in at the end; or
       * an incremental build: the model's SQL computes only the keys whose
         inputs may have changed; their old rows are deleted and the new ones
@@ -28,7 +27,7 @@
     (var raw_loaded_at_column: rows loaded after the newest marker the
     previous build saw, less var incremental_lookback_hours). Downstream,
     the leads to recompute (changed_leads) are those whose activities
-    (base_marketing__activities) or lead-level inputs (int_lead_input_changes,
+    (stg_marketing__activities) or lead-level inputs (int_lead_input_changes,
     which records a digest of each lead's attributes' rule points and status
     changes, and when it last changed) were rewritten since the previous
     build, and those with an activity dated between the previous build's
@@ -137,14 +136,25 @@
 
 
 {% macro direct_sources() %}
-    {#- The raw tables the current model reads itself (source() in its SQL),
-        whose load markers tell which rows are new. -#}
+    {#- The raw tables whose rows the current model reads by load marker:
+        source() in its own SQL, or in an ephemeral base model it reads that
+        passes the marker on (marker_of: base_marketing__activities' loaded_at).
+        Their load markers tell which rows are new. -#}
     {%- set found = [] -%}
     {%- if model.unique_id not in graph.nodes -%}
         {{- return(found) -}}
     {%- endif -%}
-    {%- for unique_id in graph.nodes[model.unique_id].depends_on.nodes
-        if unique_id in graph.sources -%}
+    {%- set parents = [] -%}
+    {%- for unique_id in graph.nodes[model.unique_id].depends_on.nodes -%}
+        {%- set node = graph.nodes.get(unique_id) -%}
+        {%- if not node -%}
+            {%- do parents.append(unique_id) -%}
+        {%- elif node.config.materialized == 'ephemeral'
+            and 'marker_of(' in node.raw_code -%}
+            {%- do parents.extend(node.depends_on.nodes) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for unique_id in parents | unique if unique_id in graph.sources -%}
         {%- set source_node = graph.sources[unique_id] -%}
         {%- do found.append({
             'name': source_node.source_name ~ '.' ~ source_node.name,
@@ -272,19 +282,6 @@
             {{- return(mode) -}}
         {%- endif -%}
     {%- endfor -%}
-    {%- set rebuild_when = config.get('rebuild_when') -%}
-    {%- if rebuild_when -%}
-        {#- The name of a macro of this project returning a query: any row
-            it returns rebuilds the model (the macro's description says why). -#}
-        {%- set check = run_query(
-            'select count(*) from (' ~ lead_scoring[rebuild_when]()
-            ~ ') as check_rows'
-        ).columns[0].values()[0] -%}
-        {%- if check > 0 -%}
-            {%- do mode.update({'reason': 'check ' ~ rebuild_when ~ ' found rows'}) -%}
-            {{- return(mode) -}}
-        {%- endif -%}
-    {%- endif -%}
     {%- do mode.update({
         'incremental': true, 'reason': none, 'previous': previous,
     }) -%}
@@ -342,7 +339,7 @@
 
 {% macro changed_leads(mode) %}
     {#- A query of one column, lead_id: the leads a build of a model keyed by
-        lead recomputes: those whose activities (base_marketing__activities)
+        lead recomputes: those whose activities (stg_marketing__activities)
         or lead-level inputs (int_lead_input_changes) were rewritten since
         the previous build, and those with an activity dated between the
         previous build's as_of and this one's. None when the model is
@@ -353,7 +350,7 @@
             'select cast(null as ' ~ dbt.type_string() ~ ') as lead_id where 1 = 0'
         ) -}}
     {%- endif -%}
-    {%- set activities = ref('base_marketing__activities') -%}
+    {%- set activities = ref('stg_marketing__activities') -%}
     {%- set inputs = ref('int_lead_input_changes') -%}
     {%- if not mode.incremental -%}
         {{- return(

@@ -31,8 +31,8 @@
             it), with the key, lead_id, `<timestamp_column>` (timestamp) and
             `<timestamp_column>_text` (the raw text, for the rejection
             detail).
-        leads: every raw lead row with its outcome (lead_id,
-            lead_key_hash, rejection_reason), as base_crm__leads.
+        leads: the typed raw lead rows (base_crm__leads), whose outcomes
+            (macro lead_outcomes) say which leads are live or erased.
         columns: the typed columns to pass through (masked when erased);
             they also break ties between copies, so the outcome never
             depends on the order rows were loaded in.
@@ -55,7 +55,7 @@
             lead_rows.lead_id,
             lead_rows.lead_key_hash,
             lead_rows.rejection_reason
-        from {{ leads }} as lead_rows
+        from ({{ lead_scoring.lead_outcomes(leads) }}) as lead_rows
     ),
 
     live_leads as (
@@ -70,7 +70,7 @@
         where rejection_reason = 'erased'
     ),
 
-    ranked as (
+    event_rows_ranked as (
         select
             {{ typed_relation }}.*,
             live_leads.lead_id is not null as is_live_lead,
@@ -103,21 +103,21 @@
             on {{ typed_relation }}.lead_id = live_leads.lead_id
     ),
 
-    classified as (
+    event_rows_classified as (
         select
-            ranked.*,
+            event_rows_ranked.*,
             {{ lead_scoring.lead_event_rejection_reason(
                 is_erased='erased_leads.lead_key_hash is not null',
-                key_column='ranked.' ~ key_column,
-                copy_rank='ranked.copy_rank',
-                is_live_lead='ranked.is_live_lead',
-                timestamp_column='ranked.' ~ timestamp_column,
+                key_column='event_rows_ranked.' ~ key_column,
+                copy_rank='event_rows_ranked.copy_rank',
+                is_live_lead='event_rows_ranked.is_live_lead',
+                timestamp_column='event_rows_ranked.' ~ timestamp_column,
                 extra_checks=extra_checks,
             ) }}
             as rejection_reason
-        from ranked
+        from event_rows_ranked
         left join erased_leads
-            on ranked.unmatched_lead_key_hash = erased_leads.lead_key_hash
+            on event_rows_ranked.unmatched_lead_key_hash = erased_leads.lead_key_hash
     )
 
     select
@@ -142,7 +142,7 @@
         ) }}
         as rejection_detail,
         {{ lead_scoring.erasable_columns(columns) }}
-    from classified
+    from event_rows_classified
 {% endmacro %}
 
 

@@ -8,6 +8,93 @@
     (Spark refuses a nested CTE that shadows an outer one).
 -#}
 
+{% macro lead_outcomes(leads) %}
+    {#- Every raw lead row with its outcome: the winning version of each live
+        lead (rejection_reason null: the latest updated_at, ties broken by
+        the other columns) or why it was not used: missing_key, erased
+        (the winning version asks for erasure: every row of the lead is
+        masked, only lead_key_hash, a one-way hash of lead_id, remains),
+        duplicate (an older version) or future_dated (created after var
+        as_of: not a lead yet). E-mails and names are kept on used rows
+        only. -#}
+    with
+
+    lead_rows_ranked as (
+        select
+            *,
+            row_number() over lead_versions as version_rank,
+            first_value(is_deleted) over lead_versions as is_erased
+        from {{ leads }} as typed_leads
+        window lead_versions as (
+            partition by lead_id
+            order by
+                updated_at desc nulls last,
+                is_deleted desc,
+                created_at desc nulls last,
+                {{ lead_scoring.text_order('email') }} asc nulls last,
+                {{ lead_scoring.text_order('job_title') }} asc nulls last,
+                {{ lead_scoring.text_order('company_name') }} asc nulls last,
+                employee_count asc nulls last,
+                {{ lead_scoring.text_order('country_text') }} asc nulls last,
+                {{ lead_scoring.text_order('lead_source') }} asc nulls last,
+                {{ lead_scoring.text_order('owner_id') }} asc nulls last
+        )
+    ),
+
+    lead_rows_classified as (
+        select
+            *,
+            case
+                when lead_id is null then 'missing_key'
+                when is_erased then 'erased'
+                when version_rank > 1 then 'duplicate'
+                when created_at > {{ lead_scoring.as_of_timestamp() }}
+                    then 'future_dated'
+            end as rejection_reason
+        from lead_rows_ranked
+    )
+
+    select
+        'leads' as source_table,
+        {{ lead_scoring.rejected_row_id(
+            'leads', ['lead_id'], 'version_rank'
+        ) }} as rejected_row_id,
+        case
+            when rejection_reason = 'erased'
+                then {{ lead_scoring.pii_hash('lead_id') }}
+        end as lead_key_hash,
+        case when rejection_reason = 'erased' then null else lead_id end
+            as raw_key,
+        rejection_reason,
+        case rejection_reason
+            when 'erased' then 'the lead asked to be erased'
+            when 'missing_key' then 'lead_id is blank'
+            when 'duplicate'
+                then 'older version; the latest updated_at is kept'
+            when 'future_dated' then {{ dbt.concat([
+                "'created_at '",
+                dbt.safe_cast('created_at', dbt.type_string()),
+                "' is after as_of'",
+            ]) }}
+        end as rejection_detail,
+        -- Personal data of a row that is not used (an older version, a row
+        -- without a key) serves nothing: it is not passed on.
+        {%- for column in ['email', 'first_name', 'last_name'] %}
+            case
+                when rejection_reason is null then {{ column }}
+            end as {{ column }},
+        {%- endfor %}
+        {{ lead_scoring.erasable_columns([
+            'lead_id', 'campaign_id', 'owner_id', 'job_title', 'company_name',
+            'company_domain', 'employee_count', 'industry', 'country_text',
+            'annual_revenue', 'lead_source', 'is_decision_maker',
+            'purchase_timeframe', 'has_opted_out_of_email', 'created_at',
+            'updated_at', 'is_deleted',
+        ]) }}
+    from lead_rows_classified
+{% endmacro %}
+
+
 {% macro sales_activity_outcomes(sales_activities, leads) %}
     {{ lead_scoring.classify_lead_event_rows(
         rows=sales_activities,

@@ -5,20 +5,19 @@
 -- One row per raw row that staging did not use, from all six sources, with
 -- the reason. Together with the staged rows it accounts for every raw row.
 -- Rows of erased leads appear only as a one-way hash. Activities are decided
--- here (their base model holds every raw row, whatever as_of): the same
--- reasons in the same order as the other lead-level event tables, whose
--- outcomes come from the macros their staging models use
+-- here (stg_marketing__activities holds every raw row, whatever as_of): the
+-- same reasons in the same order as the other lead-level event tables,
+-- whose outcomes come from the macros their staging models use
 -- (macros/staging/source_outcomes.sql).
 
 with
 
 activity_rows as (
-    select * from {{ ref('base_marketing__activities') }}
+    select * from {{ ref('stg_marketing__activities') }}
 ),
 
 live_lead_ids as (
-    select lead_id from {{ ref('base_crm__leads') }}
-    where rejection_reason is null
+    select lead_id from {{ ref('stg_crm__leads') }}
 ),
 
 classified_activities as (
@@ -37,7 +36,7 @@ classified_activities as (
 ),
 
 lead_rows as (
-    select * from {{ ref('base_crm__leads') }}
+    {{ lead_scoring.lead_outcomes(ref('base_crm__leads')) }}
 ),
 
 -- The other tables' outcomes, by the macros their staging models use.

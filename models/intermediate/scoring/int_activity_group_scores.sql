@@ -55,7 +55,7 @@ starts as (
 ),
 
 activities as (
-    select * from {{ ref('stg_marketing__activities') }}
+    select * from {{ ref('int_activities_valid') }}
 ),
 
 slot_groups as (

@@ -7,7 +7,7 @@
 with
 
 activities as (
-    select * from {{ ref('stg_marketing__activities') }}
+    select * from {{ ref('int_activities_valid') }}
 ),
 
 type_rules as (

@@ -16,7 +16,7 @@
 with
 
 activities as (
-    select * from {{ ref('stg_marketing__activities') }}
+    select * from {{ ref('int_activities_valid') }}
     where {{ lead_scoring.in_changed_leads(mode, 'lead_id') }}
 ),
 

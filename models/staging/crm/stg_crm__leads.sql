@@ -1,10 +1,16 @@
 -- One row per live lead: the winning (latest) version of each lead that was
--- not erased, with the attributes scoring rules compare against.
+-- not erased, created by var as_of, with the attributes scoring rules
+-- compare against. The other raw lead rows are in fct_rejected_rows, with
+-- the reason (macro lead_outcomes).
 
 with
 
+outcomes as (
+    {{ lead_scoring.lead_outcomes(ref('base_crm__leads')) }}
+),
+
 lead_versions as (
-    select * from {{ ref('base_crm__leads') }}
+    select * from outcomes
     where rejection_reason is null
 ),
 
@@ -87,6 +93,7 @@ final as (
         lead_versions.employee_count,
         size_bands.company_size_band,
         lead_versions.industry,
+        lead_versions.country_text,
         country_codes.country_code,
         lead_versions.annual_revenue,
 
