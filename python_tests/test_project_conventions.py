@@ -396,32 +396,58 @@ def test_every_var_is_explained(project: Project) -> None:
 # ---------------------------------------------------------------- tests
 
 
-def primary_key_problem(project: Project, unique_id: str) -> str | None:
-    """None when the model has a primary-key test, else what is missing."""
-    unique, not_null, combinations = set(), set(), []
+def generic_tests_of(test: dict[str, Any]) -> set[str]:
+    """The generic test macros a test node runs, as `project.test_name`."""
+    return {
+        macro.removeprefix("macro.") for macro in test["depends_on"]["macros"]
+        if macro.split(".")[-1].startswith("test_")
+    }
+
+
+def primary_key_test_sets(project: Project) -> list[set[str]]:
+    """var primary_key_test_macros (dbt-project-evaluator's): each set of
+    tests that together make a primary-key test. Every macro it names
+    exists, so renaming the project's own test cannot pass unnoticed."""
+    sets = [set(entry) for entry in project_vars()[0]["primary_key_test_macros"]]
+    known = {key.removeprefix("macro.") for key in project.manifest["macros"]}
+    missing = sorted(name for entry in sets for name in entry if name not in known)
+    assert not missing, f"primary_key_test_macros names unknown tests {missing}"
+    return sets
+
+
+def primary_key_problem(
+    project: Project, unique_id: str, key_sets: list[set[str]]
+) -> str | None:
+    """None when the model has a primary-key test (a set of
+    primary_key_test_macros, on one column; a combination of columns needs
+    not_null on its parts too), else what is missing."""
+    columns: dict[str, set[str]] = defaultdict(set)
+    combinations = []
     for test in project.tests.values():
         metadata = test.get("test_metadata") or {}
         if test.get("attached_node") != unique_id or not metadata:
             continue
         column = test.get("column_name") or metadata["kwargs"].get("column_name")
-        if metadata["name"] == "unique":
-            unique.add(column)
-        elif metadata["name"] == "not_null":
-            not_null.add(column)
-        elif metadata["name"] == "unique_combination_of_columns":
-            combinations.append(metadata["kwargs"]["combination_of_columns"])
-    if unique & not_null:
-        return None
+        for macro in generic_tests_of(test):
+            columns[macro].add(column)
+            if "combination_of_columns" in metadata["kwargs"]:
+                combinations.append((macro, metadata["kwargs"]["combination_of_columns"]))
+    not_null = columns["dbt.test_not_null"]
     model = project.models[unique_id]["name"]
-    for columns in combinations:
-        nullable = [
-            column for column in columns
-            if column not in not_null and (model, column) not in NULLABLE_KEY_PARTS
-        ]
-        if not nullable:
+    for key_set in key_sets:
+        combined = [parts for macro, parts in combinations if macro in key_set]
+        if len(key_set) == 1 and combined:
+            for parts in combined:
+                nullable = [
+                    part for part in parts
+                    if part not in not_null and (model, part) not in NULLABLE_KEY_PARTS
+                ]
+                if not nullable:
+                    return None
+                return f"{model}: key part(s) {nullable} lack a not_null test"
+        elif set.intersection(*(columns[macro] for macro in key_set)) - {None}:
             return None
-        return f"{model}: key part(s) {nullable} lack a not_null test"
-    return f"{model}: no unique + not_null column and no unique_combination_of_columns"
+    return f"{model}: no primary-key test (var primary_key_test_macros)"
 
 
 def is_typing_base_model(model: dict[str, Any]) -> bool:
@@ -454,11 +480,12 @@ def test_base_models_only_type_and_rename(project: Project) -> None:
 
 
 def test_every_model_has_a_primary_key_test(project: Project) -> None:
+    key_sets = primary_key_test_sets(project)
     offenders = [
         problem for unique_id, model in project.models.items()
         if model["name"] not in NO_PRIMARY_KEY_ALLOWED
         and not is_typing_base_model(model)
-        and (problem := primary_key_problem(project, unique_id))
+        and (problem := primary_key_problem(project, unique_id, key_sets))
     ]
     assert offenders == [], "\n".join(sorted(offenders))
 
