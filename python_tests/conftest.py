@@ -119,7 +119,8 @@ class Warehouse:
             return connection.execute(sql, params or []).fetchall()
 
 
-# The staging model holding the rows used of each raw table.
+# The model holding the rows used of each raw table (activities: those valid
+# at as_of); the others are in fct_rejected_rows, with the reason.
 STAGED = {
     "leads": "analytics_restricted.stg_crm__leads",
     "activities": "analytics.int_activities_valid",

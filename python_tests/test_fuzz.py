@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conftest import Warehouse
+from conftest import STAGED, Warehouse
 from lead_scoring.contract import RAW_TABLES
 
 pytestmark = pytest.mark.slow
@@ -139,18 +139,6 @@ def garbage_tables(shape: dict) -> dict[str, list[dict]]:
             "amount": pick(shape["numbers"], str(rng.uniform(0, 500))),
         })
     return tables
-
-
-# The staging model holding each raw table's used rows; the others are in
-# fct_rejected_rows, with the reason.
-STAGED = {
-    "leads": "analytics_restricted.stg_crm__leads",
-    "activities": "analytics.int_activities_valid",
-    "sales_activities": "analytics.stg_crm__sales_activities",
-    "lead_status_changes": "analytics.stg_crm__lead_status_changes",
-    "opportunities": "analytics.stg_crm__opportunities",
-    "marketing_spend": "analytics.stg_marketing__spend",
-}
 
 
 @settings(

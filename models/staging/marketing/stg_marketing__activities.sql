@@ -39,6 +39,14 @@
     lead_scoring.text_order('occurred_at_text') ~ ' asc nulls last',
     'loaded_at asc nulls last',
 ] %}
+{#- The columns the table keeps for every raw row, masked or not. #}
+{%- set stored_columns = [
+    'copy_group_key', 'loaded_at', 'copy_rank', 'is_erased',
+    'erased_lead_key_hash', 'erased_content_hash', 'erased_copy_number',
+    'is_known_type', 'activity_id', 'lead_id', 'activity_type',
+    'source_activity_type', 'url', 'asset', 'campaign_id', 'occurred_at',
+    'occurred_at_text',
+] %}
 
 with
 
@@ -383,47 +391,14 @@ decided as (
     select * from masked
     {%- if mode.incremental %}
     union all
-    select
-        copy_group_key,
-        loaded_at,
-        copy_rank,
-        is_erased,
-        erased_lead_key_hash,
-        erased_content_hash,
-        erased_copy_number,
-        is_known_type,
-        activity_id,
-        lead_id,
-        activity_type,
-        source_activity_type,
-        url,
-        asset,
-        campaign_id,
-        occurred_at,
-        occurred_at_text
+    select {{ stored_columns | join(', ') }}
     from kept_masked
     {%- endif %}
 ),
 
 final as (
     select
-        copy_group_key,
-        loaded_at,
-        copy_rank,
-        is_erased,
-        erased_lead_key_hash,
-        erased_content_hash,
-        erased_copy_number,
-        is_known_type,
-        activity_id,
-        lead_id,
-        activity_type,
-        source_activity_type,
-        url,
-        asset,
-        campaign_id,
-        occurred_at,
-        occurred_at_text,
+        {{ stored_columns | join(', ') }},
         {{ lead_scoring.build_state_columns(mode) }}
     from decided
 )
