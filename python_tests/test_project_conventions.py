@@ -687,6 +687,34 @@ def test_no_rejoining_of_upstream_concepts(project: Project) -> None:
     assert offenders == [], "\n".join(offenders)
 
 
+def hard_coded_references(sql: str) -> list[str]:
+    """Relations named by hand in SQL text, as dbt-project-evaluator finds
+    them: a qualified name (schema.table, database.schema.table) after
+    `from` or `join`, with the Jinja and comments taken out (a ref(),
+    source() or {{ this }} is Jinja). Unqualified names are CTEs."""
+    text = re.sub(r"\{\{.*?\}\}", "jinja_expression", strip_comments(sql), flags=re.S)
+    text = re.sub(r"\{%.*?%\}", " ", text, flags=re.S)
+    return re.findall(r"\b(?:from|join)\s+([a-z_]\w*\.[\w.]+)", text, re.I)
+
+
+def test_no_hard_coded_references(project: Project) -> None:
+    """Every relation is read through ref(), source() or {{ this }}: no SQL
+    model, macro or singular test names one by hand."""
+    offenders = [
+        f"{node['name']} reads {name}"
+        for node in [*project.models.values(), *project.macros.values(),
+                     *project.tests.values()]
+        if node.get("language", "sql") == "sql"
+        for name in hard_coded_references(
+            node.get("raw_code") or node.get("macro_sql") or ""
+        )
+    ]
+    assert hard_coded_references("select 1 from raw.leads join {{ ref('x') }}") == [
+        "raw.leads"
+    ]
+    assert offenders == [], "\n".join(sorted(set(offenders)))
+
+
 def test_joins_per_model(project: Project) -> None:
     offenders = []
     for model in project.models.values():
