@@ -105,16 +105,22 @@ restored_leads as (
 
 fresh as (
     -- The raw rows this build reads: those loaded since the previous build
-    -- (every row when it is rebuilt) and those of restored leads.
-    select * from activity_rows
-    where {{ lead_scoring.new_raw_rows_condition(mode, 'loaded_at') }}
+    -- (every row when it is rebuilt) and those of restored leads. (One
+    -- reference to activity_rows: DuckDB materialises a CTE read twice,
+    -- which would type every raw row.)
+    select activity_rows.*
+    from activity_rows
     {%- if mode.incremental %}
-    union all
-    select * from activity_rows
-    where
-        not {{ lead_scoring.new_raw_rows_condition(mode, 'loaded_at') }}
-        and lead_id in (select restored_leads.lead_id from restored_leads)
+    left join restored_leads
+        on activity_rows.lead_id = restored_leads.lead_id
     {%- endif %}
+    where
+        {{ lead_scoring.new_raw_rows_condition(
+            mode, 'activity_rows.loaded_at'
+        ) }}
+        {%- if mode.incremental %}
+        or restored_leads.lead_id is not null
+        {%- endif %}
 ),
 
 page_types as (
