@@ -82,10 +82,9 @@ erased_leads as (
 
 {%- if mode.incremental %}
 
-stored as (
-    select * from {{ this }}
-),
-
+-- The stored rows ({{ this }}) are read where they are needed, not through
+-- a CTE: DuckDB materialises a CTE read several times, here every stored
+-- row.
 restored_leads as (
     -- Leads stored masked whose erasure was taken back since (a later CRM
     -- row): their raw rows are read again.
@@ -94,7 +93,7 @@ restored_leads as (
         masked_leads.erased_lead_key_hash
     from known_lead_ids
     inner join (
-        select distinct erased_lead_key_hash from stored
+        select distinct erased_lead_key_hash from {{ this }}
         where is_erased
     ) as masked_leads
         on {{ lead_scoring.pii_hash('known_lead_ids.lead_id') }}
@@ -172,7 +171,7 @@ fresh_grouped as (
 newly_erased_leads as (
     -- Leads stored unmasked that have asked to be erased since.
     select distinct stored.lead_id
-    from stored
+    from {{ this }} as stored
     left join known_lead_ids
         on stored.lead_id = known_lead_ids.lead_id
     inner join erased_leads
@@ -187,13 +186,13 @@ newly_erased_leads as (
 affected_groups as (
     select copy_group_key from fresh_grouped
     union
-    select copy_group_key from stored
+    select copy_group_key from {{ this }}
     where lead_id in (select newly_erased_leads.lead_id from newly_erased_leads)
 ),
 
 carried as (
     -- The stored rows of the affected groups that are not read again.
-    select * from stored
+    select * from {{ this }}
     where
         copy_group_key in (select affected_groups.copy_group_key from affected_groups)
         and not {{ lead_scoring.new_raw_rows_condition(mode, 'loaded_at') }}
