@@ -66,11 +66,9 @@ known_types as (
     select * from {{ ref('activity_types') }}
 ),
 
-known_lead_ids as (
-    -- Lead ids written in the lead table (an erased lead's is not: only
-    -- its hash is kept there).
+raw_lead_ids as (
     select distinct lead_id
-    from lead_versions
+    from {{ ref('base_crm__leads') }}
     where lead_id is not null
 ),
 
@@ -80,7 +78,28 @@ erased_leads as (
     where rejection_reason = 'erased'
 ),
 
+erased_lead_ids as (
+    -- The ids of the erased leads, found by their hash among the raw lead
+    -- rows' ids (in this query only: no relation keeps them), so that
+    -- their activities are found by lead_id, no activity hashed.
+    select
+        raw_lead_ids.lead_id,
+        erased_leads.lead_key_hash
+    from raw_lead_ids
+    inner join erased_leads
+        on {{ lead_scoring.pii_hash('raw_lead_ids.lead_id') }}
+        = erased_leads.lead_key_hash
+),
+
 {%- if mode.incremental %}
+
+known_lead_ids as (
+    -- Lead ids written in the lead table (an erased lead's is not: only
+    -- its hash is kept there).
+    select distinct lead_id
+    from lead_versions
+    where lead_id is not null
+),
 
 -- The stored rows ({{ this }}) are read where they are needed, not through
 -- a CTE: DuckDB materialises a CTE read several times, here every stored
@@ -168,26 +187,14 @@ fresh_grouped as (
 
 {%- if mode.incremental %}
 
-newly_erased_leads as (
-    -- Leads stored unmasked that have asked to be erased since.
-    select distinct stored.lead_id
-    from {{ this }} as stored
-    left join known_lead_ids
-        on stored.lead_id = known_lead_ids.lead_id
-    inner join erased_leads
-        on {{ lead_scoring.pii_hash('stored.lead_id') }}
-        = erased_leads.lead_key_hash
-    where
-        not stored.is_erased
-        and stored.lead_id is not null
-        and known_lead_ids.lead_id is null
-),
-
 affected_groups as (
     select copy_group_key from fresh_grouped
     union
+    -- the groups of leads stored unmasked that have asked to be erased since
     select copy_group_key from {{ this }}
-    where lead_id in (select newly_erased_leads.lead_id from newly_erased_leads)
+    where
+        not is_erased
+        and lead_id in (select erased_lead_ids.lead_id from erased_lead_ids)
 ),
 
 carried as (
@@ -240,28 +247,6 @@ candidates as (
 ),
 
 {%- endif %}
-
-unknown_lead_ids as (
-    -- Lead ids of the rows read that the lead table does not hold: an
-    -- erased lead's (only its hash is kept there) or an orphan's.
-    select distinct candidates.lead_id
-    from candidates
-    left join known_lead_ids
-        on candidates.lead_id = known_lead_ids.lead_id
-    where
-        candidates.lead_id is not null
-        and known_lead_ids.lead_id is null
-),
-
-erased_lead_ids as (
-    select
-        unknown_lead_ids.lead_id,
-        erased_leads.lead_key_hash
-    from unknown_lead_ids
-    inner join erased_leads
-        on {{ lead_scoring.pii_hash('unknown_lead_ids.lead_id') }}
-        = erased_leads.lead_key_hash
-),
 
 flagged as (
     select
