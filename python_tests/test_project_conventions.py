@@ -97,6 +97,12 @@ REJOIN_ALLOWED = {
         "leads' attribute points beside it, and the change logs of the "
         "incremental scope as every lead-keyed incremental model does"
     ),
+    "stg_marketing__page_urls": (
+        "the page type of each distinct URL is a table of its own so that "
+        "stg_marketing__activities reads the typed raw activities once: "
+        "DuckDB holds whole a relation one query reads twice, which at 100 "
+        "million activities cost that query a quarter of its time"
+    ),
     "int_score_auc": (
         "the AUC is its own computation, unit-tested against known answers "
         "(perfect, random and reversed orderings); folded into "
@@ -107,6 +113,12 @@ REJOIN_ALLOWED = {
         "intermediate/lifecycle beside the events it reads; dim_leads only "
         "assembles attributes, scores and stage by lead_id"
     ),
+}
+# A staging model read by another, with the reason.
+STAGING_READS_ALLOWED = {
+    ("stg_marketing__activities", "stg_marketing__page_urls"): REJOIN_ALLOWED[
+        "stg_marketing__page_urls"
+    ],
 }
 # Models without a primary-key test, with the reason.
 _VIEW_OVER_KEYED_MATCHES = (
@@ -617,7 +629,10 @@ def test_layers_only_read_upstream(project: Project) -> None:
                 offenders.append(f"{name} ({layer}) reads the mart {parent_name}")
             if layer == "staging" and parent_layer != "staging":
                 offenders.append(f"{name} (staging) reads {parent_name} ({parent_layer})")
-            if name.startswith("stg_") and parent_name.startswith("stg_"):
+            if (
+                name.startswith("stg_") and parent_name.startswith("stg_")
+                and (name, parent_name) not in STAGING_READS_ALLOWED
+            ):
                 offenders.append(f"{name} reads another staging model {parent_name}")
             if name.startswith("base_"):
                 offenders.append(f"{name} (base) reads the model {parent_name}")

@@ -14,8 +14,9 @@
 --     group's rows: 1 wins, the earliest occurred_at (unparseable last),
 --     ties broken by the other columns, so the outcome never depends on the
 --     order rows were loaded in;
---   * page views re-typed by URL (url_page_patterns) and whether the type is
---     a known one (activity_types);
+--   * page views re-typed by URL (stg_marketing__page_urls, from the seed
+--     url_page_patterns) and whether the type is a known one
+--     (activity_types);
 --   * the rows of an erased lead (macro lead_outcomes) masked: no readable
 --     trace, only one-way hashes (pii_hash) of the row's content and of its
 --     lead_id, and the row's number among identical copies. They take no
@@ -58,37 +59,18 @@ lead_versions as (
     {{ lead_scoring.lead_outcomes(ref('base_crm__leads')) }}
 ),
 
-url_patterns as (
-    select * from {{ ref('url_page_patterns') }}
+page_types as (
+    select * from {{ ref('stg_marketing__page_urls') }}
 ),
 
 known_types as (
     select * from {{ ref('activity_types') }}
 ),
 
-raw_lead_ids as (
-    select distinct lead_id
-    from {{ ref('base_crm__leads') }}
-    where lead_id is not null
-),
-
-erased_leads as (
-    select distinct lead_key_hash
-    from lead_versions
-    where rejection_reason = 'erased'
-),
-
 erased_lead_ids as (
-    -- The ids of the erased leads, found by their hash among the raw lead
-    -- rows' ids (in this query only: no relation keeps them), so that
-    -- their activities are found by lead_id, no activity hashed.
-    select
-        raw_lead_ids.lead_id,
-        erased_leads.lead_key_hash
-    from raw_lead_ids
-    inner join erased_leads
-        on {{ lead_scoring.pii_hash('raw_lead_ids.lead_id') }}
-        = erased_leads.lead_key_hash
+    -- The ids of the erased leads (in this query only), so that their
+    -- activities are found by lead_id, no activity hashed.
+    {{ lead_scoring.erased_lead_ids(ref('base_crm__leads'), 'lead_versions') }}
 ),
 
 {%- if mode.incremental %}
@@ -141,28 +123,6 @@ fresh as (
         {%- endif %}
 ),
 
-page_types as (
-    -- The page type of each distinct URL of a page view: the first pattern
-    -- it contains, by match_priority then pattern.
-    select
-        urls.url,
-        url_patterns.page_type,
-        row_number() over (
-            partition by urls.url
-            order by
-                url_patterns.match_priority asc,
-                {{ lead_scoring.text_order('url_patterns.url_pattern') }} asc
-        ) as match_rank
-    from (
-        select distinct url from fresh
-        where source_activity_type = 'page_view'
-    ) as urls
-    inner join url_patterns
-        on lower(urls.url) like {{ dbt.concat([
-            "'%'", 'lower(url_patterns.url_pattern)', "'%'",
-        ]) }}
-),
-
 fresh_grouped as (
     select
         fresh.*,
@@ -180,9 +140,7 @@ fresh_grouped as (
         end as copy_group_key
     from fresh
     left join page_types
-        on
-            fresh.url = page_types.url
-            and page_types.match_rank = 1
+        on fresh.url = page_types.url
 ),
 
 {%- if mode.incremental %}
