@@ -136,12 +136,14 @@ def built(tmp_path: Path) -> Path:
     return path
 
 
-def _publish(path: Path, relations: list[str], build_id: str) -> None:
+def _publish(
+    path: Path, relations: list[str], build_id: str, views: list[str] = ()
+) -> None:
     with duckdb.connect(str(path)) as connection:
         publish(
             connection, schema="analytics", relations=relations,
             target=published_path(path), build_id=build_id,
-            scores_as_of=None, built_at=None,
+            scores_as_of=None, built_at=None, views=views,
         )
 
 
@@ -205,6 +207,53 @@ def test_a_failed_publication_leaves_the_published_file_as_it_was(built: Path) -
     ]
 
 
+def test_a_view_is_published_as_a_view_over_the_copies(built: Path) -> None:
+    with duckdb.connect(str(built)) as connection:
+        connection.execute("comment on view analytics.rpt_counts is 'Things counted.'")
+    _publish(built, ["dim_things"], "build-1", views=["rpt_counts"])
+    target = published_path(built)
+    with duckdb.connect(str(built)) as connection:
+        # The build changes after the publication: the published view reads
+        # the copy in its own file, not the build's table.
+        connection.execute("insert into analytics.dim_things values (99, 'late')")
+    with duckdb.connect(str(target), read_only=True) as connection:
+        assert connection.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_name in ('dim_things', 'rpt_counts') order by 1"
+        ).fetchall() == [("dim_things", "BASE TABLE"), ("rpt_counts", "VIEW")]
+        assert connection.execute("select things from analytics.rpt_counts").fetchall() == [(5,)]
+        assert connection.execute(
+            "select * from analytics.publication_relations order by 1"
+        ).fetchall() == [("dim_things", 5), ("rpt_counts", 1)]
+        assert connection.execute(
+            "select comment from duckdb_views() where view_name = 'rpt_counts'"
+        ).fetchone() == ("Things counted.",)
+    # A reader that attaches the file under another name, beside a database
+    # holding the same names, still reads the published copies.
+    with duckdb.connect() as connection:
+        connection.execute("create schema analytics")
+        connection.execute("create table analytics.dim_things as select 1 as thing_id")
+        connection.execute(f"attach '{target}' as published (read_only)")
+        assert connection.execute(
+            "select things from published.analytics.rpt_counts"
+        ).fetchall() == [(5,)]
+
+
+def test_a_view_whose_input_is_not_published_fails_the_publication(built: Path) -> None:
+    _publish(built, ["dim_things"], "build-1")
+    target = published_path(built)
+    before = _digest(target)
+    with pytest.raises(duckdb.CatalogException, match="dim_things"):
+        _publish(built, [], "build-2", views=["rpt_counts"])
+    with pytest.raises(ValueError, match="not a view"):
+        _publish(built, [], "build-3", views=["dim_things"])
+    assert _digest(target) == before
+    assert _published_build(target) == "build-1"
+    assert sorted(path.name for path in built.parent.iterdir()) == [
+        "build.duckdb", "build_published.duckdb",
+    ]
+
+
 def test_the_published_path_can_be_set(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     elsewhere = built.parent / "bi" / "marts.duckdb"
     monkeypatch.setenv("LEAD_SCORING_PUBLISHED_PATH", str(elsewhere))
@@ -254,6 +303,34 @@ def _built_id(root: Path) -> str:
 
 
 @pytest.mark.slow
+def _assert_published_as_built(build_file: Path, target: Path) -> None:
+    """Every published relation holds the rows of the build's, every column,
+    floats included (fct_score_ledger, a view in both, too)."""
+    with duckdb.connect(str(build_file), read_only=True) as connection:
+        connection.execute(f"attach '{target}' as published (read_only)")
+        relations = dict(connection.execute(
+            "select relation_name, row_count from published.analytics.publication_relations"
+        ).fetchall())
+        assert {"fct_score_ledger", "fct_activities", "dim_leads"} <= set(relations)
+        assert connection.execute(
+            "select table_type from information_schema.tables "
+            "where table_catalog = 'published' and table_name = 'fct_score_ledger'"
+        ).fetchall() == [("VIEW",)]
+        for name, rows in relations.items():
+            built = f"analytics.{name}"
+            published = f"published.analytics.{name}"
+            assert connection.execute(f"select count(*) from {built}").fetchone() == (rows,)
+            assert connection.execute(
+                f"select count(*) from (select * from {built} except all "
+                f"select * from {published})"
+            ).fetchone() == (0,), name
+            assert connection.execute(
+                f"select count(*) from (select * from {published} except all "
+                f"select * from {built})"
+            ).fetchone() == (0,), name
+        assert relations["fct_score_ledger"] > 0
+
+
 def test_readers_see_whole_builds_while_builds_run(tmp_path: Path) -> None:
     """Reader processes query the published marts in a loop, checking they
     are one build's, while two builds run back to back (the first on an
@@ -282,6 +359,7 @@ def test_readers_see_whole_builds_while_builds_run(tmp_path: Path) -> None:
             assert process.returncode == 0, output[-3000:]
             builds.append(_built_id(tmp_path))
             assert _published_build(target) == builds[-1]
+        _assert_published_as_built(build_file, target)
         # A third build, killed once it has built some models and before it
         # publishes: the published file stays exactly as it was.
         before = _digest(target)

@@ -32,6 +32,19 @@ def model(dbt, session):
         "rpt_score_calibration": dbt.ref("rpt_score_calibration"),
         "rpt_threshold_backtest": dbt.ref("rpt_threshold_backtest"),
     }
+    # fct_score_ledger, one row per rule firing (about one per activity),
+    # is published as the view it is in the build, over copies of what it
+    # reads besides fct_activities (a conventions test checks they are
+    # exactly its other inputs): the rules each activity type matches, the
+    # leads' attribute matches and their qualification epochs.
+    views = ["fct_score_ledger"]
+    view_inputs = {
+        "int_activity_type_rules": dbt.ref("int_activity_type_rules"),
+        "int_lead_attribute_rules_matched": dbt.ref(
+            "int_lead_attribute_rules_matched"
+        ),
+        "int_lead_qualification_epochs": dbt.ref("int_lead_qualification_epochs"),
+    }
     build_id, scores_as_of, built_at = marts["rpt_build_inputs"].aggregate(
         "max(_invocation_id), max(scores_as_of), max(_built_at)"
     ).fetchall()[0]
@@ -46,7 +59,8 @@ def model(dbt, session):
         publication = publish(
             session,
             schema=dbt.this.schema,
-            relations=sorted(marts),
+            relations=sorted((set(marts) - set(views)) | set(view_inputs)),
+            views=views,
             target=published_path(build_file),
             build_id=build_id,
             scores_as_of=scores_as_of,
@@ -65,6 +79,6 @@ def model(dbt, session):
         "cast(? as bigint) as row_count",
         params=[
             build_id, scores_as_of, built_at, published_at, target,
-            len(marts), row_count,
+            len(marts) + len(view_inputs), row_count,
         ],
     )

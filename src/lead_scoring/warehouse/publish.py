@@ -10,7 +10,10 @@ publication.py) calls `publish`, which
 1. writes every mart, with its descriptions, into a new file in the
    published file's folder, with two tables saying what was published
    (`publication`: build id, as_of, times; `publication_relations`: the
-   relations and their rows);
+   relations and their rows). A mart that is a view over relations the
+   publication copies (`views`: fct_score_ledger) is published as the same
+   view, not as rows: it reads the copies in the new file as it reads the
+   build's relations;
 2. closes it (DuckDB writes it whole: no write-ahead log is left) and flushes
    it to disk;
 3. renames it over the published file.
@@ -83,11 +86,13 @@ def publish(
     build_id: str,
     scores_as_of: datetime | None,
     built_at: datetime | None,
+    views: list[str] = (),
 ) -> Publication:
     """Copy `schema`.`relations` of the connection's current database into a
-    new file and rename it over `target` (see the module docstring). On any
-    error the new file is removed, `target` is untouched, and the error is
-    raised."""
+    new file, create `schema`.`views` there from their definitions, and
+    rename the file over `target` (see the module docstring). On any error
+    (a view reading a relation that is not copied included) the new file is
+    removed, `target` is untouched, and the error is raised."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_unfinished(target)
@@ -101,6 +106,7 @@ def publish(
         connection.execute(f"attach {_quote_literal(str(unfinished))} as {alias}")
         attached = True
         rows = _copy_relations(connection, alias, schema, relations)
+        rows.update(_create_views(connection, alias, schema, list(views)))
         _write_record(
             connection, alias, schema, rows,
             (build_id, scores_as_of, built_at, published_at, str(target.resolve())),
@@ -137,6 +143,42 @@ def _copy_relations(
         rows[name] = connection.execute(
             f"select count(*) from {alias}.{relation}"
         ).fetchone()[0]
+        _copy_comments(connection, source_database, alias, schema, name)
+    return rows
+
+
+def _create_views(
+    connection: Connection, alias: str, schema: str, views: list[str]
+) -> dict[str, int]:
+    """Each view as the build defines it, in `alias`, with its comments; its
+    row count. DuckDB keeps a view's definition with the relations it reads
+    named without their database, so in `alias` it reads the copies there
+    (and a relation not copied fails the publication)."""
+    source_database, default_schema = connection.execute(
+        "select current_database(), current_schema()"
+    ).fetchone()
+    rows = {}
+    for name in views:
+        found = connection.execute(
+            "select sql from duckdb_views() where database_name = ? "
+            "and schema_name = ? and view_name = ?",
+            [source_database, schema, name],
+        ).fetchone()
+        if found is None:
+            raise ValueError(
+                f"{schema}.{name} is published as a view but is not a view "
+                f"of {source_database}"
+            )
+        connection.execute(f"use {quote_identifier(alias)}")
+        try:
+            connection.execute(found[0])
+        finally:
+            connection.execute(
+                f"use {quote_identifier(source_database)}."
+                f"{quote_identifier(default_schema)}"
+            )
+        relation = f"{alias}.{quote_identifier(schema)}.{quote_identifier(name)}"
+        rows[name] = connection.execute(f"select count(*) from {relation}").fetchone()[0]
         _copy_comments(connection, source_database, alias, schema, name)
     return rows
 
