@@ -55,6 +55,12 @@ MANY_JOINS_ALLOWED = {
         "reset, first disqualification, opportunity) and the stages seed "
         "that orders them"
     ),
+    "int_lead_rule_states": (
+        "7 parents: the rule matches (attribute and activity), the "
+        "qualification epochs and the MQL event windows it aggregates, and "
+        "what picks the leads an incremental build recomputes (the two "
+        "change logs, and the live leads that filter the activity matches)"
+    ),
     "stg_marketing__activities": (
         "9 join keywords: the page types of the new rows' URLs, the erasure "
         "check (known lead ids, erased hashes) of new and stored rows, the "
@@ -102,13 +108,6 @@ REJOIN_ALLOWED = {
         "stg_marketing__activities reads the typed raw activities once: "
         "DuckDB holds whole a relation one query reads twice, which at 100 "
         "million activities cost that query a quarter of its time"
-    ),
-    "int_rule_firings_weighted": (
-        "the weighted firings are a model of their own so that their decay "
-        "and reset rules are unit-tested apart and the data test "
-        "assert_rule_states_count_their_firings reads them; "
-        "int_lead_rule_states reads the qualification epochs beside them "
-        "to credit each firing to the MQL events it led to"
     ),
     "int_score_auc": (
         "the AUC is its own computation, unit-tested against known answers "

@@ -2,8 +2,9 @@
     {#- Every rule firing (grain: lead x rule x activity) with its weight as
         of var as_of: whether it still counts (an activity firing before
         the lead's latest effective reset does not) and its points decayed
-        to as_of. For int_rule_firings_weighted and fct_score_ledger, which
-        read the same firings from different relations. -#}
+        to as_of. For int_rule_firings_weighted, int_lead_rule_states and
+        fct_score_ledger, which read the same firings from different
+        relations. -#}
     with
 
     latest_resets as (

@@ -12,12 +12,30 @@
 -- starts and the lifecycle read, so that they need not scan every activity.
 -- Incremental by lead (macros/incremental/lead_incremental.sql).
 {%- set mode = lead_scoring.incremental_mode() %}
+{#- Set here, not in the incremental branch below, so that dbt sees
+    the dependencies whatever the mode. #}
+{%- set live_leads = ref('stg_crm__leads') %}
+{%- set is_recomputed = lead_scoring.in_changed_leads(mode, 'lead_id') %}
 
 with
 
+{%- if mode.incremental %}
+
+recomputed_leads as (
+    -- The live leads this build recomputes, a lead-level table the
+    -- activities are filtered by (filtered by the changed-lead query
+    -- directly, DuckDB built its join's hash table on the activities).
+    select lead_id from {{ live_leads }}
+    where {{ is_recomputed }}
+),
+
+{%- endif %}
+
 activities as (
     select * from {{ ref('int_activities_valid') }}
-    where {{ lead_scoring.in_changed_leads(mode, 'lead_id') }}
+    {%- if mode.incremental %}
+    where lead_id in (select recomputed_leads.lead_id from recomputed_leads)
+    {%- endif %}
 ),
 
 subscriber_types as (

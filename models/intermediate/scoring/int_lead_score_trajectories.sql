@@ -41,8 +41,14 @@ leads as (
 ),
 
 group_scores as (
+    -- In an incremental build, filtered by the leads above (a lead-level
+    -- table; only leads that can reach the minimum fit have group scores):
+    -- filtered by the changed-lead query directly, DuckDB built its join's
+    -- hash table on the group scores.
     select * from {{ ref('int_activity_group_scores') }}
-    where {{ lead_scoring.in_changed_leads(mode, 'lead_id') }}
+    {%- if mode.incremental %}
+    where lead_id in (select leads.lead_id from leads)
+    {%- endif %}
 ),
 
 slot_groups as (

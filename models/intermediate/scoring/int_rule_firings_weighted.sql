@@ -2,8 +2,10 @@
 -- matching an activity), with its weight as of var as_of: whether it still
 -- counts (activity firings before the lead's latest effective reset do not)
 -- and its points decayed to as_of (macro rule_firings, which
--- fct_score_ledger applies to the published activities). Grain: lead x
--- rule x activity.
+-- int_lead_rule_states applies to the recomputed leads' matches and
+-- fct_score_ledger to the published activities). Grain: lead x rule x
+-- activity. Unit-tested, and read by the test
+-- assert_rule_states_count_their_firings.
 
 with
 
