@@ -329,6 +329,16 @@ def _assert_published_as_built(build_file: Path, target: Path) -> None:
                 f"select * from {built})"
             ).fetchone() == (0,), name
         assert relations["fct_score_ledger"] > 0
+    # Opened alone, as a BI tool opens it: the view reads the file's copies.
+    with duckdb.connect(str(target), read_only=True) as connection:
+        assert connection.execute(
+            "select count(*) from analytics.fct_score_ledger"
+        ).fetchone() == (relations["fct_score_ledger"],)
+        [(definition,)] = connection.execute(
+            "select sql from duckdb_views() where view_name = 'fct_score_ledger'"
+        ).fetchall()
+        # No relation named with the build's database.
+        assert f"{build_file.stem}.analytics" not in definition.replace('"', "")
 
 
 def test_readers_see_whole_builds_while_builds_run(tmp_path: Path) -> None:
