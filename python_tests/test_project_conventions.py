@@ -62,11 +62,12 @@ MANY_JOINS_ALLOWED = {
         "change logs, and the live leads that filter the activity matches)"
     ),
     "stg_marketing__activities": (
-        "9 join keywords: the page types of the new rows' URLs, the erasure "
-        "check (known lead ids, erased hashes) of new and stored rows, the "
-        "copies already numbered and the known types; each is a lookup on a "
-        "small relation, and splitting them out would write every raw "
-        "activity twice"
+        "11 `join` keywords, five of them Jinja's join filter: the SQL joins "
+        "are lookups on small relations (the stored masked leads, for the "
+        "leads whose erasure was taken back; their raw rows; the page types "
+        "of the URLs; the erased leads; the copies already numbered; the "
+        "known types); splitting them out would write every raw activity "
+        "twice"
     ),
     "int_activity_group_scores": (
         "the one sorted pass over every activity (joins of the starts, the "
