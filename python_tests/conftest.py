@@ -108,6 +108,21 @@ class Warehouse:
             cli_args += ["--vars", json.dumps(vars)]
         return dbtRunner().invoke(cli_args)
 
+    def log_lines(self) -> list[str]:
+        """The lines of the last dbt command's log. dbt rotates its log at 10
+        MB (dbt.log.1 is the newest earlier part): a command's lines may begin
+        in a rotated part."""
+        parts = sorted(
+            (self.root / "logs").glob("dbt.log*"),
+            key=lambda part: -int(part.suffix[1:]) if part.suffix[1:].isdigit() else 0,
+        )
+        lines = [
+            line for part in parts
+            for line in part.read_text(errors="replace").splitlines()
+        ]
+        starts = [i for i, line in enumerate(lines) if "Running with dbt=" in line]
+        return lines[starts[-1]:] if starts else lines
+
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
         """Rows of a query against the built warehouse.
 

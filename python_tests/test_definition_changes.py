@@ -90,7 +90,7 @@ def test_an_edit_reaches_the_incremental_build(small, path, edit, changes_marts)
     incremental = snapshot(small)
     rebuilt_models = {
         line.split(" rebuilt: ")[0].split()[-1]
-        for line in _log_lines(small)
+        for line in small.log_lines()
         if " rebuilt: its definition or an upstream one changed" in line
     }
     small.dbt(*BUILD, "--full-refresh", vars={"as_of": AS_OF})
@@ -132,20 +132,3 @@ def _incremental_models_reading(warehouse: Warehouse, path: str) -> set[str]:
         if node in manifest["nodes"]
         and manifest["nodes"][node]["config"]["materialized"] == "lead_incremental"
     }
-
-
-def _log_lines(warehouse: Warehouse) -> list[str]:
-    """The lines of the last dbt command's log. dbt rotates its log at 10 MB
-    (dbt.log.1 is the newest earlier part): a command's lines may begin in a
-    rotated part."""
-    logs = warehouse.root / "logs"
-    parts = sorted(
-        logs.glob("dbt.log*"),
-        key=lambda part: -int(part.suffix[1:]) if part.suffix[1:].isdigit() else 0,
-    )
-    lines = [
-        line for part in parts
-        for line in part.read_text(errors="replace").splitlines()
-    ]
-    starts = [i for i, line in enumerate(lines) if "Running with dbt=" in line]
-    return lines[starts[-1]:] if starts else lines

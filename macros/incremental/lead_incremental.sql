@@ -8,8 +8,10 @@
       * a rebuild: when it does not exist yet, on --full-refresh, when its
         definition fingerprint differs from the previous build's, when an
         incremental model it reads was rebuilt since, when a raw table it
-        reads has no load marker or was replaced. The model's SQL is written
-        to a new table swapped in at the end; or
+        reads has no load marker or was replaced, or when the macro its
+        config rebuild_check names gives a reason (stg_marketing__activities:
+        withdrawn_erasures). The model's SQL is written to a new table
+        swapped in at the end; or
       * an incremental build: the model's SQL computes only the keys whose
         inputs may have changed; their old rows are deleted and the new ones
         inserted, in one transaction. Models keyed by lead (config
@@ -282,10 +284,38 @@
             {{- return(mode) -}}
         {%- endif -%}
     {%- endfor -%}
+    {%- set check = config.get('rebuild_check') -%}
+    {%- if check -%}
+        {%- set reason = lead_scoring[check]() -%}
+        {%- if reason -%}
+            {%- do mode.update({'reason': reason}) -%}
+            {{- return(mode) -}}
+        {%- endif -%}
+    {%- endif -%}
     {%- do mode.update({
         'incremental': true, 'reason': none, 'previous': previous,
     }) -%}
     {{- return(mode) -}}
+{% endmacro %}
+
+
+{% macro withdrawn_erasures() %}
+    {#- The rebuild_check of stg_marketing__activities: why it must be
+        rebuilt, or none. It stores an erased lead's rows masked; when the
+        erasure is taken back (a later CRM row), the lead is no longer in
+        stg_crm__erased_leads and its rows must be read again from the raw
+        table, which only a rebuild does (masked rows cannot be unmasked, and
+        an incremental build reads only the rows loaded since). -#}
+    {%- set withdrawn = run_query(
+        'select count(distinct stored.erased_lead_key_hash) from ' ~ this
+        ~ ' as stored where stored.is_erased and not exists (select 1 from '
+        ~ ref('stg_crm__erased_leads') ~ ' as erased where '
+        ~ 'erased.lead_key_hash = stored.erased_lead_key_hash)'
+    ).columns[0].values()[0] -%}
+    {%- if withdrawn > 0 -%}
+        {{- return('the erasure of ' ~ withdrawn ~ ' lead(s) it stores masked was taken back') -}}
+    {%- endif -%}
+    {{- return(none) -}}
 {% endmacro %}
 
 

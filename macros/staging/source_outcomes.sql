@@ -244,10 +244,11 @@
 {% endmacro %}
 
 
-{% macro erased_lead_ids(leads, lead_outcomes) %}
+{% macro erased_lead_ids(leads, erased_leads) %}
     {#- The ids of the erased leads, with their lead_key_hash: each distinct
         raw lead id hashed (pii_hash) and matched with the erased leads'
-        hashes. For the calling query only: no relation keeps them. -#}
+        hashes (stg_crm__erased_leads). For the calling query only: no
+        relation keeps them. -#}
     select
         raw_lead_ids.lead_id,
         erased_leads.lead_key_hash
@@ -256,11 +257,7 @@
         from {{ leads }}
         where lead_id is not null
     ) as raw_lead_ids
-    inner join (
-        select distinct lead_key_hash
-        from {{ lead_outcomes }}
-        where rejection_reason = 'erased'
-    ) as erased_leads
+    inner join {{ erased_leads }} as erased_leads
         on {{ lead_scoring.pii_hash('raw_lead_ids.lead_id') }}
         = erased_leads.lead_key_hash
 {%- endmacro %}

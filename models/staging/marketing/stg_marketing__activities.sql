@@ -1,6 +1,7 @@
 {{ config(
     materialized=lead_scoring.lead_incremental_materialization(),
     unique_key='copy_group_key',
+    rebuild_check='withdrawn_erasures',
 ) }}
 
 -- Columns and unions written by Jinja loops and branches, whose layout the
@@ -17,18 +18,20 @@
 --   * page views re-typed by URL (stg_marketing__page_urls, from the seed
 --     url_page_patterns) and whether the type is a known one
 --     (activity_types);
---   * the rows of an erased lead (macro lead_outcomes) masked: no readable
---     trace, only one-way hashes (pii_hash) of the row's content and of its
---     lead_id, and the row's number among identical copies. They take no
---     part in the ranking.
+--   * the rows of an erased lead (stg_crm__erased_leads) masked: no
+--     readable trace, only one-way hashes (pii_hash) of the row's content
+--     and of its lead_id, and the row's number among identical copies.
+--     They take no part in the ranking.
 -- Whether a row is used at as_of (its lead live then, occurred by then) is
 -- decided by int_activities_valid and fct_rejected_rows.
 --
 -- Incremental (macros/incremental/lead_incremental.sql): a build reads only
 -- the raw rows loaded since the previous one (base_marketing__activities
 -- types them) and re-ranks the copy groups they join, plus the groups of
--- leads erased since, and reads again the rows of a lead whose erasure was
--- taken back (masked rows cannot be unmasked); the other rows are kept.
+-- leads erased since; the other rows are kept. When the erasure of a lead
+-- whose rows are stored masked was taken back, the model is rebuilt
+-- instead (config rebuild_check, macro withdrawn_erasures): masked rows
+-- cannot be unmasked, so every raw row is read again.
 {%- set mode = lead_scoring.incremental_mode() %}
 {%- set content_order = [
     'occurred_at asc nulls last',
@@ -55,10 +58,6 @@ activity_rows as (
     select * from {{ ref('base_marketing__activities') }}
 ),
 
-lead_versions as (
-    {{ lead_scoring.lead_outcomes(ref('base_crm__leads')) }}
-),
-
 page_types as (
     select * from {{ ref('stg_marketing__page_urls') }}
 ),
@@ -70,57 +69,20 @@ known_types as (
 erased_lead_ids as (
     -- The ids of the erased leads (in this query only), so that their
     -- activities are found by lead_id, no activity hashed.
-    {{ lead_scoring.erased_lead_ids(ref('base_crm__leads'), 'lead_versions') }}
+    {{ lead_scoring.erased_lead_ids(
+        ref('base_crm__leads'), ref('stg_crm__erased_leads')
+    ) }}
 ),
-
-{%- if mode.incremental %}
-
-known_lead_ids as (
-    -- Lead ids written in the lead table (an erased lead's is not: only
-    -- its hash is kept there).
-    select distinct lead_id
-    from lead_versions
-    where lead_id is not null
-),
-
--- The stored rows ({{ this }}) are read where they are needed, not through
--- a CTE: DuckDB materialises a CTE read several times, here every stored
--- row.
-restored_leads as (
-    -- Leads stored masked whose erasure was taken back since (a later CRM
-    -- row): their raw rows are read again.
-    select distinct
-        known_lead_ids.lead_id,
-        masked_leads.erased_lead_key_hash
-    from known_lead_ids
-    inner join (
-        select distinct erased_lead_key_hash from {{ this }}
-        where is_erased
-    ) as masked_leads
-        on {{ lead_scoring.pii_hash('known_lead_ids.lead_id') }}
-        = masked_leads.erased_lead_key_hash
-),
-
-{%- endif %}
 
 fresh as (
     -- The raw rows this build reads: those loaded since the previous build
-    -- (every row when it is rebuilt) and those of restored leads. (One
+    -- (every row when it is rebuilt). The condition is on the raw row
+    -- alone, so DuckDB applies it while scanning the raw table. (One
     -- reference to activity_rows: DuckDB materialises a CTE read twice,
     -- which would type every raw row.)
-    select activity_rows.*
+    select *
     from activity_rows
-    {%- if mode.incremental %}
-    left join restored_leads
-        on activity_rows.lead_id = restored_leads.lead_id
-    {%- endif %}
-    where
-        {{ lead_scoring.new_raw_rows_condition(
-            mode, 'activity_rows.loaded_at'
-        ) }}
-        {%- if mode.incremental %}
-        or restored_leads.lead_id is not null
-        {%- endif %}
+    where {{ lead_scoring.new_raw_rows_condition(mode, 'loaded_at') }}
 ),
 
 fresh_grouped as (
@@ -145,6 +107,9 @@ fresh_grouped as (
 
 {%- if mode.incremental %}
 
+-- The stored rows ({{ this }}) are read where they are needed, not through
+-- a CTE: DuckDB materialises a CTE read several times, here every stored
+-- row.
 affected_groups as (
     select copy_group_key from fresh_grouped
     union
@@ -161,12 +126,6 @@ carried as (
     where
         copy_group_key in (select affected_groups.copy_group_key from affected_groups)
         and not {{ lead_scoring.new_raw_rows_condition(mode, 'loaded_at') }}
-        and not (
-            is_erased
-            and erased_lead_key_hash in (
-                select restored_leads.erased_lead_key_hash from restored_leads
-            )
-        )
 ),
 
 candidates as (

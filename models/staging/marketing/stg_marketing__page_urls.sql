@@ -17,16 +17,14 @@ activity_rows as (
     select * from {{ ref('base_marketing__activities') }}
 ),
 
-lead_versions as (
-    {{ lead_scoring.lead_outcomes(ref('base_crm__leads')) }}
-),
-
 url_patterns as (
     select * from {{ ref('url_page_patterns') }}
 ),
 
 erased_lead_ids as (
-    {{ lead_scoring.erased_lead_ids(ref('base_crm__leads'), 'lead_versions') }}
+    {{ lead_scoring.erased_lead_ids(
+        ref('base_crm__leads'), ref('stg_crm__erased_leads')
+    ) }}
 ),
 
 urls as (
