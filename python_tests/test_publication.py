@@ -171,7 +171,9 @@ def test_publish_copies_the_marts_with_their_descriptions(built: Path) -> None:
         ).fetchall() == [("build-1", str(target.resolve()), 2, 6)]
         assert connection.execute(
             "select * from analytics.publication_relations order by 1"
-        ).fetchall() == [("dim_things", 5), ("rpt_counts", 1)]
+        ).fetchall() == [
+            ("dim_things", 5, 5, None, None), ("rpt_counts", 1, 1, None, None),
+        ]
         assert connection.execute(
             "select comment from duckdb_tables() where table_name = 'dim_things'"
         ).fetchone() == ("One row per thing.",)
@@ -223,8 +225,9 @@ def test_a_view_is_published_as_a_view_over_the_copies(built: Path) -> None:
         ).fetchall() == [("dim_things", "BASE TABLE"), ("rpt_counts", "VIEW")]
         assert connection.execute("select things from analytics.rpt_counts").fetchall() == [(5,)]
         assert connection.execute(
-            "select * from analytics.publication_relations order by 1"
-        ).fetchall() == [("dim_things", 5), ("rpt_counts", 1)]
+            "select relation_name, row_count, rows_written "
+            "from analytics.publication_relations order by 1"
+        ).fetchall() == [("dim_things", 5, 5), ("rpt_counts", 1, 0)]
         assert connection.execute(
             "select comment from duckdb_views() where view_name = 'rpt_counts'"
         ).fetchone() == ("Things counted.",)
@@ -252,6 +255,90 @@ def test_a_view_whose_input_is_not_published_fails_the_publication(built: Path) 
     assert sorted(path.name for path in built.parent.iterdir()) == [
         "build.duckdb", "build_published.duckdb",
     ]
+
+
+def _published_rows(target: Path, name: str) -> list[tuple]:
+    with duckdb.connect(str(target), read_only=True) as connection:
+        return connection.execute(
+            f"select * from analytics.{name} order by all"
+        ).fetchall()
+
+
+def _publication_state(target: Path, name: str) -> tuple:
+    """row_count, rows_written, rows_replaced_since_rewrite of a relation."""
+    with duckdb.connect(str(target), read_only=True) as connection:
+        return connection.execute(
+            "select row_count, rows_written, rows_replaced_since_rewrite "
+            "from analytics.publication_relations where relation_name = ?",
+            [name],
+        ).fetchone()
+
+
+def test_a_relation_published_by_key_is_written_only_where_keys_changed(
+    built: Path,
+) -> None:
+    with duckdb.connect(str(built)) as connection:
+        connection.execute(
+            "create table analytics.fct_events as select "
+            "case when range < 40 then 'k' || (range % 10) end as lead_id, "
+            "range as event, range / 2 as points from range(44)"
+        )
+        connection.execute("comment on table analytics.fct_events is 'Events.'")
+    target = published_path(built)
+
+    def publish_events(build_id: str) -> list[tuple]:
+        with duckdb.connect(str(built)) as connection:
+            publish(
+                connection, schema="analytics", relations=["dim_things", "fct_events"],
+                target=target, build_id=build_id, scores_as_of=None, built_at=None,
+                patched={"fct_events": "lead_id"},
+            )
+            expected = connection.execute(
+                "select * from analytics.fct_events order by all"
+            ).fetchall()
+        assert _published_rows(target, "fct_events") == expected
+        assert _published_rows(target, "dim_things") == _published_rows(
+            built, "dim_things"
+        )
+        return expected
+
+    def change(sql: str) -> None:
+        with duckdb.connect(str(built)) as connection:
+            connection.execute(sql)
+
+    # The first publication writes it whole (44 rows: 4 of them keyless).
+    publish_events("build-1")
+    assert _publication_state(target, "fct_events") == (44, 44, 0)
+    # Nothing changed: nothing written.
+    publish_events("build-2")
+    assert _publication_state(target, "fct_events") == (44, 0, 0)
+    # One value of k1's rows, a new key, every row of k2 gone: their rows
+    # alone are replaced (k1's 4 and k2's 4 deleted; k1's 4 and k99's 1
+    # inserted).
+    change(
+        "update analytics.fct_events set points = points + 0.5 "
+        "where lead_id = 'k1' and event = 11; "
+        "insert into analytics.fct_events values ('k99', 100, 1); "
+        "delete from analytics.fct_events where lead_id = 'k2'"
+    )
+    publish_events("build-3")
+    assert _publication_state(target, "fct_events") == (41, 5, 8)
+    # A changed keyless row: the keyless rows are one key.
+    change("update analytics.fct_events set points = -1 where event = 41")
+    publish_events("build-4")
+    assert _publication_state(target, "fct_events") == (41, 4, 12)
+    with duckdb.connect(str(target), read_only=True) as connection:
+        assert connection.execute(
+            "select comment from duckdb_tables() where table_name = 'fct_events'"
+        ).fetchone() == ("Events.",)
+    # Past a quarter of the rows replaced, the next publication writes the
+    # relation whole again, into a new file.
+    publish_events("build-5")
+    assert _publication_state(target, "fct_events") == (41, 41, 0)
+    # A new column: written whole.
+    change("alter table analytics.fct_events add column source varchar default 'web'")
+    publish_events("build-6")
+    assert _publication_state(target, "fct_events") == (41, 41, 0)
 
 
 def test_the_published_path_can_be_set(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -370,6 +457,12 @@ def test_readers_see_whole_builds_while_builds_run(tmp_path: Path) -> None:
             builds.append(_built_id(tmp_path))
             assert _published_build(target) == builds[-1]
         _assert_published_as_built(build_file, target)
+        # The second publication started from the first's file and replaced
+        # the activities of the leads whose activities changed (as_of moved
+        # three months: all of them here; the test above shows a patch that
+        # writes less), and its result is the build's (above).
+        rows, written, replaced = _publication_state(target, "fct_activities")
+        assert written > 0 and replaced > 0, (rows, written, replaced)
         # A third build, killed once it has built some models and before it
         # publishes: the published file stays exactly as it was.
         before = _digest(target)

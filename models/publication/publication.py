@@ -45,6 +45,10 @@ def model(dbt, session):
         ),
         "int_lead_qualification_epochs": dbt.ref("int_lead_qualification_epochs"),
     }
+    # fct_activities, one row per activity, is published by lead: only the
+    # leads whose activities changed since the published build are written
+    # (lead_scoring.warehouse.publish._patch_relation).
+    patched = {"fct_activities": "lead_id"}
     build_id, scores_as_of, built_at = marts["rpt_build_inputs"].aggregate(
         "max(_invocation_id), max(scores_as_of), max(_built_at)"
     ).fetchall()[0]
@@ -61,6 +65,7 @@ def model(dbt, session):
             schema=dbt.this.schema,
             relations=sorted((set(marts) - set(views)) | set(view_inputs)),
             views=views,
+            patched=patched,
             target=published_path(build_file),
             build_id=build_id,
             scores_as_of=scores_as_of,
