@@ -339,6 +339,16 @@ def test_a_relation_published_by_key_is_written_only_where_keys_changed(
     change("alter table analytics.fct_events add column source varchar default 'web'")
     publish_events("build-6")
     assert _publication_state(target, "fct_events") == (41, 41, 0)
+    # A patched name that is not published is refused before anything is
+    # written: the published file stays as it was.
+    with duckdb.connect(str(built)) as connection:
+        with pytest.raises(ValueError, match="patched names fct_other, not among"):
+            publish(
+                connection, schema="analytics", relations=["fct_events"],
+                target=target, build_id="build-7", scores_as_of=None,
+                built_at=None, patched={"fct_other": "lead_id"},
+            )
+    assert _published_build(target) == "build-6"
 
 
 def test_the_published_path_can_be_set(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:

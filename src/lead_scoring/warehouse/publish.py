@@ -112,6 +112,12 @@ def publish(
     error (a view reading a relation that is not copied included) the new
     file is removed, `target` is untouched, and the error is raised."""
     patched = dict(patched or {})
+    unknown = sorted(set(patched) - set(relations))
+    if unknown:
+        raise ValueError(
+            f"patched names {', '.join(unknown)}, not among the relations "
+            f"published ({', '.join(relations)})"
+        )
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_unfinished(target)
