@@ -42,10 +42,13 @@ demo: $(STAMP)
 # sqlfluff compiles through dbt's library, which leaves sqlparse's grouping
 # limits at sqlparse's defaults; the dbt command line lifts them (its
 # --sqlparse default), so lint lifts them alike: a model that reads
-# ephemeral models is parsed whole when their CTEs are inserted.
+# ephemeral models is parsed whole when their CTEs are inserted. The files
+# are linted by one process per core (LINT_PROCESSES); forked, each keeps
+# the lifted limits.
+LINT_PROCESSES ?= $(shell nproc 2>/dev/null || echo 1)
 lint: $(STAMP)
 	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}'
-	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/python -c 'import sys, sqlparse.engine.grouping as g; g.MAX_GROUPING_TOKENS = g.MAX_GROUPING_DEPTH = None; from sqlfluff.cli.commands import cli; sys.exit(cli(["lint", "models", "tests"]))'
+	LEAD_SCORING_DUCKDB_PATH=:memory: $(BIN)/python -c 'import sys, sqlparse.engine.grouping as g; g.MAX_GROUPING_TOKENS = g.MAX_GROUPING_DEPTH = None; from sqlfluff.cli.commands import cli; sys.exit(cli(["lint", "--processes", "$(LINT_PROCESSES)", "models", "tests"]))'
 
 # Arguments for pytest, e.g. `make test PYTEST_ARGS="-k publication"`.
 PYTEST_ARGS ?=
