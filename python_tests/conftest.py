@@ -52,6 +52,9 @@ class Warehouse:
         self.project_dir = project_dir
         self.path = root / "warehouse.duckdb"
         self.raw_dir = root / "raw"
+        # Whether builds write dbt's JSON artifacts (manifest.json,
+        # run_results.json) into the target folder; see dbt_raw.
+        self.write_artifacts = False
 
     def with_seed(self, seed_name: str, csv_text: str) -> "Warehouse":
         """Use a private copy of the project whose seed `seed_name` is replaced.
@@ -91,11 +94,17 @@ class Warehouse:
 
         A `build` leaves out the dbt unit tests unless its arguments name
         resource types: they test the SQL, not the data, and run once in
-        test_unit_tests.py instead of in every build of the suites."""
+        test_unit_tests.py instead of in every build of the suites. A
+        `build` or `run` writes no JSON artifacts unless write_artifacts is
+        set: dbt writes manifest.json twice per command (about 2 of the 11
+        seconds a small build takes), and the suites read the results
+        dbtRunner returns; commands such as `parse` and `docs` write theirs."""
         os.environ["LEAD_SCORING_DUCKDB_PATH"] = str(self.path)
         scoped = [] if args[:1] != ("build",) or any(
             arg.endswith("resource-type") for arg in args
         ) else ["--exclude-resource-type", "unit_test"]
+        if args[:1] in (("build",), ("run",)) and not self.write_artifacts:
+            scoped.append("--no-write-json")
         cli_args = [
             *args,
             *scoped,
