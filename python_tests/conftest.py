@@ -96,7 +96,7 @@ class Warehouse:
         resource types: they test the SQL, not the data, and run once in
         test_unit_tests.py instead of in every build of the suites. A
         `build` or `run` writes no JSON artifacts unless write_artifacts is
-        set: dbt writes manifest.json twice per command (about 2 of the 11
+        set: dbt writes manifest.json twice per command (0.7 of the 6.8
         seconds a small build takes), and the suites read the results
         dbtRunner returns; commands such as `parse` and `docs` write theirs."""
         os.environ["LEAD_SCORING_DUCKDB_PATH"] = str(self.path)
