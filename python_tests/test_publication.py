@@ -340,7 +340,15 @@ def test_a_relation_published_by_key_is_written_only_where_keys_changed(
     publish_events("build-6")
     assert _publication_state(target, "fct_events") == (41, 41, 0)
     # A patched name that is not published is refused before anything is
-    # written: the published file stays as it was.
+    # written: the published file stays as it was, and no other file is
+    # left beside it (the build file, opened to publish from, aside).
+    def published_files() -> dict[str, int]:
+        return {
+            path.name: path.stat().st_mtime_ns for path in target.parent.iterdir()
+            if not path.name.startswith(built.name)
+        }
+
+    files_before = published_files()
     with duckdb.connect(str(built)) as connection:
         with pytest.raises(ValueError, match="patched names fct_other, not among"):
             publish(
@@ -348,7 +356,17 @@ def test_a_relation_published_by_key_is_written_only_where_keys_changed(
                 target=target, build_id="build-7", scores_as_of=None,
                 built_at=None, patched={"fct_other": "lead_id"},
             )
+    assert published_files() == files_before
     assert _published_build(target) == "build-6"
+    # Refused before any file is touched: a target no folder can be made for
+    # (its parent would be a file) gives the same error, not an OSError.
+    with duckdb.connect(str(built)) as connection:
+        with pytest.raises(ValueError, match="patched names fct_other, not among"):
+            publish(
+                connection, schema="analytics", relations=["fct_events"],
+                target=target / "nested.duckdb", build_id="build-7",
+                scores_as_of=None, built_at=None, patched={"fct_other": "lead_id"},
+            )
 
 
 def test_the_published_path_can_be_set(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
