@@ -54,13 +54,15 @@ class _Parses:
     and parses the whole project again; other vars make it parse again too
     (a whole parse took 3.5 s on average in a run of the suite, a partial
     one 0.5 s; sharing the parses took 112 whole parses down to 78 and the
-    suite's pytest time from 746 to 657 s on the reference machine). Before each command, the target folder gets the parse
-    last saved for the same project folder, vars and dbt target; after it,
-    the one dbt saved is kept. dbt checks a saved parse itself (its vars,
-    profile and the checksum of every file) and parses again whatever
-    changed, so a parse made for another warehouse is used only where it is
-    valid: the warehouses' profiles are identical because dbt runs with the
-    DuckDB path relative to the warehouse's folder (Warehouse.dbt_raw)."""
+    suite's pytest time from 746 to 657 s on a 2-core machine).
+
+    Before each command, the target folder gets the parse last saved for
+    the same project folder, vars and dbt target; after it, the one dbt
+    saved is kept. dbt checks a saved parse itself (its vars, profile and
+    the checksum of every file) and parses again whatever changed, so a
+    parse made for another warehouse is used only where it is valid: the
+    warehouses' profiles are identical because dbt runs with the DuckDB path
+    relative to the warehouse's folder (Warehouse.dbt_raw)."""
 
     FILE = "partial_parse.msgpack"
 
