@@ -31,6 +31,12 @@ def test_selectors_pick_the_right_jobs(tmp_path) -> None:
     assert "assert_raw_rows_are_used_or_rejected" in quality
     assert "score_trajectories_thresholds_and_ties" in quality
     assert not quality & {"dim_leads", "scoring_rules"}
+    # The scheduled jobs run the data tests, not the unit tests (CI's).
+    unit_tests = listed(warehouse, "--resource-type", "unit_test")
+    assert "score_trajectories_thresholds_and_ties" in unit_tests
+    assert unit_tests <= quality
+    assert not unit_tests & (everything | scoring | reports)
+    assert {"assert_raw_rows_are_used_or_rejected", "unique_dim_leads_lead_id"} <= everything
 
 
 def test_exposures_name_the_marts_they_read(tmp_path) -> None:
