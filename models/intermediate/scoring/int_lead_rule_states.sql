@@ -95,13 +95,27 @@ contributions as (
     group by firings.lead_id, firings.rule_id
 ),
 
+rule_references as (
+    -- Each rule's latest counted firing. (Grouped and joined back rather
+    -- than a window over every firing: a window partitioned by lead and
+    -- rule holds all the firings' columns and spilled at 100M activities.)
+    select
+        lead_id,
+        rule_id,
+        max(case when is_counted_at_as_of then occurred_at end) as reference_at
+    from firings
+    group by lead_id, rule_id
+),
+
 referenced as (
     select
-        *,
-        max(case when is_counted_at_as_of then occurred_at end) over (
-            partition by lead_id, rule_id
-        ) as reference_at
+        firings.*,
+        rule_references.reference_at
     from firings
+    inner join rule_references
+        on
+            firings.lead_id = rule_references.lead_id
+            and firings.rule_id = rule_references.rule_id
 ),
 
 aggregated as (
