@@ -4,8 +4,9 @@ Each run, in a fresh folder: generate the raw data, load it, a full
 build, two floor queries, one day of activity appended, and the build after
 it. The builds are the scheduled daily job's, `dbt build --selector
 daily_marts`: every model, seed and data test (the unit tests, which check
-the code on fixed inputs, are CI's and not scheduled; selectors.yml). Every step but the floors runs as a child process, so its wall time
-and peak memory (the child's maximum resident set) are its own. The figures
+the code on fixed inputs, are CI's and not scheduled; selectors.yml).
+Every step but the floors runs as a child process, so its wall time and
+peak memory (the child's maximum resident set) are its own. The figures
 are the median of `runs` runs.
 
 The raw data is loaded with the load marker of as_of (`load --loaded-at`).
