@@ -35,7 +35,10 @@ def test_selectors_pick_the_right_jobs(tmp_path) -> None:
     unit_tests = listed(warehouse, "--resource-type", "unit_test")
     assert "score_trajectories_thresholds_and_ties" in unit_tests
     assert unit_tests <= quality
-    assert not unit_tests & (everything | scoring | reports)
+    scheduled = everything | listed(warehouse, "--selector", "scoring_refresh") | listed(
+        warehouse, "--selector", "reports"
+    )
+    assert not unit_tests & scheduled
     assert {"assert_raw_rows_are_used_or_rejected", "unique_dim_leads_lead_id"} <= everything
 
 
